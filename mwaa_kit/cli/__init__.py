@@ -1,0 +1,39 @@
+"""The `mwaa-kit` command line: thin click commands over the kit's sub-packages."""
+
+import click
+
+from mwaa_kit import __version__
+
+# Sub-command groups live in their own modules; each is registered here by name so
+# that `mwaa-kit --help` lists them without importing heavy dependencies eagerly.
+_SUBCOMMANDS = {
+    "salesforce": "mwaa_kit.cli.salesforce:salesforce",
+}
+
+
+class _LazyGroup(click.Group):
+    """A click group that imports a sub-command's module only when it is used."""
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *_SUBCOMMANDS})
+
+    def get_command(self, ctx, name):
+        if name in _SUBCOMMANDS:
+            module_name, attribute = _SUBCOMMANDS[name].split(":")
+            module = __import__(module_name, fromlist=[attribute])
+            return getattr(module, attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mwaa-kit")
+def main():
+    """Run Airflow DAGs locally exactly as Amazon MWAA would, then promote them.
+
+    \b
+    Typical session:
+      mwaa-kit init my-project      scaffold a project
+      mwaa-kit up                   start the local MWAA environment
+      mwaa-kit dags test DAG_ID     run one DAG once and print each task's state
+      mwaa-kit down                 stop everything
+    """
