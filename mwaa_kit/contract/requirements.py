@@ -1,0 +1,170 @@
+"""requirements.txt as MWAA installs it, into the environment's own virtualenv.
+
+MWAA runs `pip install -r requirements.txt` on top of its image, adding the Airflow
+constraints file unless the file already has its own `-c`/`--constraint` line, and always
+keeping its essential packages at their pins. Here the image is a virtualenv built with
+uv from MWAA's Python; each distinct (version, requirements, constraints) gets its own
+virtualenv, keyed by their hash, so an unchanged bundle installs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mwaa_kit import catalog
+from mwaa_kit.contract.python import find_python
+
+_COMPLETE_MARKER = ".mwaa-kit-complete"
+
+
+class RequirementsError(RuntimeError):
+    """The requirements could not be installed; the message carries the installer's words."""
+
+
+def has_own_constraints(requirements_text: str) -> bool:
+    """True when a line already names a constraints file, as MWAA checks it."""
+    return any(
+        line.strip().startswith(("-c ", "--constraint ", "--constraint="))
+        for line in requirements_text.splitlines()
+    )
+
+
+def effective_requirements(requirements_text: str, constraints_path: Path) -> str:
+    """The requirements file MWAA really installs: the user's, plus constraints if absent."""
+    text = requirements_text.rstrip("\n")
+    if has_own_constraints(text):
+        return text + "\n"
+    return f"{text}\n-c {constraints_path}\n".lstrip("\n")
+
+
+def environment_key(
+    version: catalog.AirflowVersion, requirements_text: str, constraints_text: str
+) -> str:
+    """The cache key of a virtualenv: what MWAA would install, nothing else."""
+    digest = hashlib.sha256()
+    for part in (
+        version.airflow_version,
+        version.python_version,
+        "\n".join(version.essential_pins),
+        "\n".join(version.preinstalled_providers),
+        constraints_text,
+        requirements_text,
+    ):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Virtualenv:
+    """The Airflow virtualenv of one bundle."""
+
+    path: Path
+    installed_now: bool
+
+    @property
+    def python(self) -> Path:
+        return self.path / "bin" / "python"
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.path / "bin"
+
+
+def ensure_virtualenv(
+    version: catalog.AirflowVersion,
+    requirements_text: str,
+    constraints_text: str,
+    envs_dir: Path,
+    environ: dict[str, str],
+    log_path: Path,
+    report: Callable[[str], None] = lambda message: None,
+    timeout: float | None = None,
+) -> Virtualenv:
+    """Return the virtualenv for this bundle, installing it first if it does not exist.
+
+    `environ` is the environment the startup script left: MWAA installs requirements
+    after sourcing it, so its exports (an index URL, say) apply to the install.
+    """
+    key = environment_key(version, requirements_text, constraints_text)
+    path = envs_dir / f"airflow-{version.airflow_version}-{key}"
+    if (path / _COMPLETE_MARKER).exists():
+        return Virtualenv(path, installed_now=False)
+
+    shutil.rmtree(path, ignore_errors=True)  # an install that was interrupted
+    path.mkdir(parents=True)
+    constraints_path = path / "constraints.txt"
+    constraints_path.write_text(constraints_text)
+    essential_path = path / "essential-pins.txt"
+    essential_path.write_text("\n".join(version.essential_pins) + "\n")
+    user_requirements = path / "requirements.txt"
+    user_requirements.write_text(effective_requirements(requirements_text, constraints_path))
+
+    python = find_python(version.python_version)
+    env = {**environ, **_uv_environment()}
+    timeout = timeout or catalog.mwaa().requirements_timeout_seconds
+    with log_path.open("a") as log:
+        report(f"Creating a Python {version.python_version} virtualenv for Airflow "
+               f"{version.airflow_version}")
+        _run(["uv", "venv", "--quiet", "--python", str(python), str(path / "venv")], env, log)
+        report(f"Installing Airflow {version.airflow_version} and MWAA's providers")
+        base = [f"apache-airflow=={version.airflow_version}", *version.preinstalled_providers]
+        _run(_uv_install(path, ["-c", str(constraints_path), "-c", str(essential_path), *base]),
+             env, log)
+        if _has_requirements(requirements_text):
+            report("Installing requirements.txt as MWAA does (constraints, essential pins)")
+            _run(_uv_install(path, ["-r", str(user_requirements), "-c", str(essential_path)]),
+                 env, log, timeout=timeout)
+    _relink(path)
+    (path / _COMPLETE_MARKER).write_text(key + "\n")
+    return Virtualenv(path, installed_now=True)
+
+
+def _has_requirements(text: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("#") for line in text.splitlines())
+
+
+def _uv_install(path: Path, arguments: list[str]) -> list[str]:
+    return ["uv", "pip", "install", "--python", str(path / "venv" / "bin" / "python"), *arguments]
+
+
+def _uv_environment() -> dict[str, str]:
+    """Let uv trust the system's CA bundle, which corporate TLS proxies extend."""
+    env = {"UV_NATIVE_TLS": "true"} if "UV_NATIVE_TLS" not in os.environ else {}
+    return env
+
+
+def _relink(path: Path) -> None:
+    """Expose the venv's bin/ at the top so `Virtualenv.python` stays one short path."""
+    (path / "bin").symlink_to(path / "venv" / "bin")
+
+
+def _run(command: list[str], env: dict[str, str], log, timeout: float | None = None) -> None:
+    log.write(f"$ {' '.join(command)}\n")
+    log.flush()
+    try:
+        result = subprocess.run(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise RequirementsError(
+            f"The requirements install took longer than MWAA's {int(timeout // 60)}-minute "
+            "limit. Trim requirements.txt or ship wheels with `mwaa-kit package --wheels`."
+        ) from None
+    log.write(result.stdout)
+    if result.returncode != 0:
+        raise RequirementsError(
+            "The requirements could not be installed as MWAA would install them:\n"
+            + _tail(result.stdout)
+        )
+
+
+def _tail(output: str, lines: int = 25) -> str:
+    return "\n".join(output.strip().splitlines()[-lines:])
