@@ -1,0 +1,1 @@
+"""Launchers of the MWAA contract: native host processes, or a compose stack."""

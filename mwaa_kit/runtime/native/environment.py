@@ -1,0 +1,406 @@
+"""The native runtime: the MWAA contract run as host processes.
+
+This is the embedded default wherever no container engine answers. It starts the AWS
+emulator, PostgreSQL (MWAA's metadata database), the Salesforce stub when the seed file
+asks for it, and Airflow's components as MWAA runs them: scheduler, DAG processor,
+triggerer, and the API server (3.x) or webserver (2.x). Tasks run on Airflow's
+LocalExecutor in place of Celery on SQS; `status` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+from mwaa_kit import catalog
+from mwaa_kit.contract.bundle import PreparedEnvironment, bundle_from_project, prepare
+from mwaa_kit.contract.requirements import Virtualenv
+from mwaa_kit.emulators.aws import seed as aws_seed
+from mwaa_kit.emulators.aws import server as aws_server
+from mwaa_kit.project import Project
+from mwaa_kit.runtime import processes
+from mwaa_kit.runtime.native import postgres
+
+EXECUTOR = "LocalExecutor"
+DEFAULT_UI_PORT = 8080
+_IN_AIRFLOW = Path(__file__).resolve().parent.parent / "in_airflow"
+# Per Airflow major version: the UI's health path and the option that sets how often the
+# DAG folder is rescanned (kept short so a new file is seen within seconds).
+_MAJOR = {
+    2: {"health": "/health", "rescan": "scheduler.dag_dir_list_interval"},
+    3: {"health": "/api/v2/monitor/health", "rescan": "dag_processor.refresh_interval"},
+}
+
+
+class EnvironmentNotRunningError(RuntimeError):
+    """A command needs the local environment, and it is not up."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `mwaa-kit status` reports."""
+
+    running: bool
+    processes: dict[str, dict]
+    ui_url: str | None
+    airflow_version: str | None
+    executor: str
+    database: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "running": self.running,
+            "runtime": "native",
+            "airflow_version": self.airflow_version,
+            "executor": self.executor,
+            "executor_note": "natively tasks run on the LocalExecutor; MWAA runs them on "
+                             "Celery workers fed by SQS (use the compose runtime for that)",
+            "database": self.database,
+            "ui_url": self.ui_url,
+            "processes": self.processes,
+        }
+
+
+class NativeEnvironment:
+    """One project's local environment, its state kept in `<project>/.mwaa-kit/`."""
+
+    def __init__(self, project: Project, report: Callable[[str], None] = lambda m: None):
+        self.project = project
+        self.report = report
+        self.version = project.version
+        self.state_dir = project.state_dir
+        self.native_dir = self.state_dir / "native"
+        self.logs_dir = self.native_dir / "logs"
+        self.home = self.state_dir / "airflow-home"
+        self.state_file = self.native_dir / "state.json"
+
+    # ----------------------------------------------------------------- state
+    def _load_state(self) -> dict:
+        if not self.state_file.exists():
+            return {}
+        return json.loads(self.state_file.read_text())
+
+    def _save_state(self, state: dict) -> None:
+        self.native_dir.mkdir(parents=True, exist_ok=True)
+        partial = self.state_file.with_suffix(".partial")
+        partial.write_text(json.dumps(state, indent=2))
+        partial.replace(self.state_file)
+
+    def _records(self, state: dict) -> list[processes.ProcessRecord]:
+        return [processes.ProcessRecord(**entry) for entry in state.get("processes", [])]
+
+    def status(self) -> Status:
+        state = self._load_state()
+        records = self._records(state)
+        alive = {record.name: processes.is_alive(record) for record in records}
+        return Status(
+            running=bool(records) and all(alive.values()),
+            processes={
+                record.name: {"pid": record.pid, "alive": alive[record.name],
+                              "port": record.port, "log": record.log}
+                for record in records
+            },
+            ui_url=state.get("ui_url"),
+            airflow_version=state.get("airflow_version"),
+            executor=EXECUTOR,
+            database=state.get("database"),
+        )
+
+    # ------------------------------------------------------------------- up
+    def up(self, ui_port: int | None = None) -> dict:
+        """Bring the environment up; a second call while it runs changes nothing."""
+        current = self.status()
+        if current.running:
+            self.report("The local environment is already up")
+            return self._load_state()
+        if current.processes:  # a crash or a half-finished start: clear it first
+            self.report("Stopping what is left of the previous run")
+            self.down()
+
+        ports = self._choose_ports(ui_port)
+        runtime_env, values = self._runtime_environment(ports)
+        seed = aws_seed.load_seed(self.project.seed_file, values)
+        bundle = bundle_from_project(self.project, self.state_dir / "build")
+        prepared = prepare(
+            bundle, self.version, self.project.environment_name, self.project.region,
+            self.home, self.state_dir, self._runtime_options(ports), runtime_env, self.report,
+        )
+        self._save_airflow_env(prepared.base_env)
+        state = {
+            "airflow_version": self.version.airflow_version,
+            "virtualenv": str(prepared.virtualenv.path),
+            "ui_url": f"http://127.0.0.1:{ports['ui']}",
+            "processes": [],
+        }
+        try:
+            self._start_services(ports, seed, state)
+            self._write_ca_bundle(runtime_env["REQUESTS_CA_BUNDLE"])
+            self._save_state(state)
+            self._init_airflow(prepared, state)
+            self._start_components(prepared, ports, state)
+        except BaseException:
+            self._save_state(state)
+            self.down()
+            raise
+        self._save_state(state)
+        return state
+
+    def _choose_ports(self, ui_port: int | None) -> dict[str, int]:
+        if ui_port and not processes.port_is_free(ui_port):
+            raise processes.PortInUseError(
+                f"Port {ui_port} is in use. Pick another with --port, or omit --port to "
+                "let mwaa-kit choose a free one."
+            )
+        ui = ui_port or processes.free_port(DEFAULT_UI_PORT)
+        if not ui_port and ui != DEFAULT_UI_PORT:
+            self.report(f"Port {DEFAULT_UI_PORT} is in use; the UI will listen on {ui}")
+        return {"ui": ui, "aws": processes.free_port(), "postgres": processes.free_port(),
+                "salesforce": processes.free_port()}
+
+    def _runtime_environment(self, ports: dict[str, int]) -> tuple[dict, dict]:
+        """Variables pointing Airflow's AWS and Salesforce clients at the emulators."""
+        endpoint = f"http://127.0.0.1:{ports['aws']}"
+        env = {
+            **aws_server.client_environment(endpoint, self.project.region),
+            "REQUESTS_CA_BUNDLE": str(self.native_dir / "ca-bundle.pem"),
+            "SSL_CERT_FILE": str(self.native_dir / "ca-bundle.pem"),
+        }
+        values = {
+            "salesforce_domain": f"127.0.0.1:{ports['salesforce']}/#",
+            "salesforce_port": str(ports["salesforce"]),
+            "aws_endpoint_url": endpoint,
+            "region": self.project.region,
+            "environment_name": self.project.environment_name.lower(),
+        }
+        return env, values
+
+    def _runtime_options(self, ports: dict[str, int]) -> dict[str, str]:
+        """Airflow options only the native launcher knows."""
+        options = {
+            "core.executor": EXECUTOR,
+            "database.sql_alchemy_conn": self._database_url(ports),
+            "core.parallelism": str(
+                catalog.mwaa().environment_classes[self.project.environment_class]
+            ),
+            _MAJOR[self.version.major]["rescan"]: "5",
+            "scheduler.min_file_process_interval": "5",
+        }
+        if self.version.major >= 3:
+            options.update({
+                "api.host": "127.0.0.1",
+                "api.port": str(ports["ui"]),
+                "api.base_url": f"http://127.0.0.1:{ports['ui']}",
+                "core.execution_api_server_url": f"http://127.0.0.1:{ports['ui']}/execution/",
+                "core.simple_auth_manager_users": "admin:admin",
+                "core.simple_auth_manager_passwords_file": str(self._password_file()),
+            })
+        else:
+            options.update({
+                "webserver.web_server_host": "127.0.0.1",
+                "webserver.web_server_port": str(ports["ui"]),
+                "webserver.base_url": f"http://127.0.0.1:{ports['ui']}",
+            })
+        return options
+
+    def _database_url(self, ports: dict[str, int]) -> str:
+        try:
+            postgres.find_bin_dir()
+        except postgres.PostgresUnavailableError as error:
+            self.report(f"WARNING: {error} Falling back to SQLite, which MWAA never uses.")
+            return f"sqlite:///{self.home / 'airflow.db'}"
+        return postgres.PostgresServer(Path(), Path(), ports["postgres"]).url
+
+    # ------------------------------------------------------------- services
+    def _start_services(self, ports: dict, seed: aws_seed.Seed, state: dict) -> None:
+        records = state["processes"]
+        try:
+            postgres.find_bin_dir()
+            self.report("Starting PostgreSQL (the metadata database)")
+            record = postgres.start(self.native_dir / "postgres", self._log("postgres"),
+                                    ports["postgres"])
+            records.append(record.to_dict())
+            state["database"] = "postgresql"
+        except postgres.PostgresUnavailableError:
+            state["database"] = "sqlite"
+
+        self.report(f"Starting the AWS emulator ({self.project.aws_emulator})")
+        if self.project.aws_emulator == "localstack":
+            record = aws_server.start_localstack(self.state_dir, self._log("aws"), ports["aws"])
+        else:
+            record = aws_server.start_moto(self._log("aws"), ports["aws"])
+        records.append(record.to_dict())
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+            region_name=self.project.region,
+        )
+        self.report("Seeding buckets, connections and variables")
+        state["seeded"] = aws_seed.apply_seed(seed, session, f"http://127.0.0.1:{ports['aws']}")
+
+        if seed.salesforce:
+            self.report("Starting the Salesforce stub")
+            records.append(self._start_salesforce(ports["salesforce"], seed.salesforce))
+
+    def _start_salesforce(self, port: int, settings: dict) -> dict:
+        stub_dir = self.state_dir / "salesforce"
+        if not (stub_dir / "data.sqlite").exists():
+            objects = [f"{name}={count}" for name, count in settings.get("objects", {}).items()]
+            command = [sys.executable, "-m", "mwaa_kit.emulators.salesforce", "seed",
+                       "--state-dir", str(stub_dir), "--seed", str(settings.get("seed", 42))]
+            for entry in objects:
+                command += ["--object", entry]
+            subprocess.run(command, check=True, capture_output=True, text=True)
+        record = processes.start(
+            "salesforce",
+            [sys.executable, "-m", "mwaa_kit.emulators.salesforce", "serve", "--host",
+             "127.0.0.1", "--port", str(port), "--state-dir", str(stub_dir)],
+            env=aws_server._host_env(), log=self._log("salesforce"), port=port,
+        )
+        processes.wait_for_port(port, record, timeout=60)
+        return record.to_dict()
+
+    def _write_ca_bundle(self, path: str) -> None:
+        """The system's CAs plus the Salesforce stub's, for Airflow's HTTPS clients."""
+        system = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
+        parts = [system.read_text()] if system.exists() else []
+        stub_ca = self.state_dir / "salesforce" / "ca.pem"
+        if stub_ca.exists():
+            parts.append(stub_ca.read_text())
+        Path(path).write_text("\n".join(parts))
+
+    # -------------------------------------------------------------- airflow
+    def _password_file(self) -> Path:
+        return self.state_dir / "admin-password.json"
+
+    def admin_password(self) -> str:
+        """The UI password of `admin`, generated once and kept in the state dir (0600)."""
+        path = self._password_file()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
+            path.chmod(0o600)
+        return json.loads(path.read_text())["admin"]
+
+    def _init_airflow(self, prepared: PreparedEnvironment, state: dict) -> None:
+        self.report("Migrating the metadata database")
+        self._airflow(prepared, "db", "migrate")
+        password = self.admin_password()
+        if self.version.major == 2:
+            self._airflow(prepared, "users", "create", "--role", "Admin", "--username",
+                          "admin", "--password", password, "--firstname", "Local",
+                          "--lastname", "Admin", "--email", "admin@localhost",
+                          ok_if="already exist")
+
+    def _airflow(self, prepared: PreparedEnvironment, *arguments: str, ok_if: str = "") -> str:
+        result = subprocess.run(
+            prepared.airflow(*arguments), env=prepared.env("scheduler"), cwd=self.home,
+            capture_output=True, text=True,
+        )
+        output = result.stdout + result.stderr
+        with self._log("airflow-cli").open("a") as log:
+            log.write(f"$ airflow {' '.join(arguments[:2])}\n{output}\n")
+        if result.returncode != 0 and not (ok_if and ok_if in output):
+            raise RuntimeError(f"`airflow {' '.join(arguments[:2])}` failed:\n"
+                               + "\n".join(output.strip().splitlines()[-20:]))
+        return output
+
+    def components(self) -> list[tuple[str, str]]:
+        """(name, MWAA container) of each Airflow process, as MWAA groups them."""
+        return [("scheduler", "scheduler"), ("dag-processor", "scheduler"),
+                ("triggerer", "scheduler"), (self.version.webserver_component, "webserver")]
+
+    def _start_components(self, prepared: PreparedEnvironment, ports: dict, state: dict):
+        for name, container in self.components():
+            self.report(f"Starting the {name}")
+            record = processes.start(
+                name, prepared.airflow(name), env=prepared.env(container),
+                log=self._log(name), cwd=self.home,
+                port=ports["ui"] if name == self.version.webserver_component else None,
+            )
+            state["processes"].append(record.to_dict())
+            self._save_state(state)
+        self.report("Waiting for the UI to answer")
+        ui = processes.ProcessRecord(**state["processes"][-1])
+        self._wait_http(state["ui_url"] + _MAJOR[self.version.major]["health"], ui, 240)
+
+    def _wait_http(self, url: str, record: processes.ProcessRecord, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not processes.is_alive(record):
+                raise RuntimeError(f"the {record.name} exited while starting; see {record.log}")
+            try:
+                with urllib.request.urlopen(url, timeout=3):
+                    return
+            except OSError:
+                time.sleep(0.5)
+        raise TimeoutError(f"{url} did not answer within {timeout:.0f} s; see {record.log}")
+
+    # ---------------------------------------------------------- down, logs
+    def down(self) -> list[str]:
+        """Stop every process, Airflow's first and the database last."""
+        state = self._load_state()
+        stopped = []
+        for record in reversed(self._records(state)):
+            if processes.is_alive(record):
+                processes.stop(record)
+                stopped.append(record.name)
+        if state:
+            state["processes"] = []
+            self._save_state(state)
+        return stopped
+
+    def _log(self, name: str) -> Path:
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        return self.logs_dir / f"{name}.log"
+
+    def log_files(self) -> dict[str, Path]:
+        return {path.stem: path for path in sorted(self.logs_dir.glob("*.log"))}
+
+    # ---------------------------------------------------------------- runs
+    def _save_airflow_env(self, env: dict[str, str]) -> None:
+        """Keep the processes' environment (it may hold secrets: owner-only) for one-off
+        commands such as `dags test`."""
+        path = self.native_dir / "airflow-env.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(env))
+
+    def prepared(self) -> PreparedEnvironment:
+        """The environment the running processes use (for one-off Airflow commands)."""
+        state = self._load_state()
+        if not self.status().running:
+            raise EnvironmentNotRunningError(
+                "The local environment is not running. Start it with `mwaa-kit up`."
+            )
+        env = json.loads((self.native_dir / "airflow-env.json").read_text())
+        return PreparedEnvironment(
+            home=self.home, virtualenv=Virtualenv(Path(state["virtualenv"]), False),
+            constraints_source="", startup_exports={}, plugins=[], base_env=env,
+        )
+
+    def run_states(self, dag_id: str, run_id: str | None = None) -> dict:
+        prepared = self.prepared()
+        command = [str(prepared.virtualenv.python), str(_IN_AIRFLOW / "run_states.py"), dag_id]
+        if run_id:
+            command.append(run_id)
+        result = subprocess.run(command, env=prepared.env("worker"), capture_output=True,
+                                text=True, cwd=self.home)
+        for line in reversed(result.stdout.splitlines()):
+            if line.startswith("MWAA_KIT_JSON:"):
+                return json.loads(line.removeprefix("MWAA_KIT_JSON:"))
+        raise RuntimeError(f"could not read the run's state:\n{result.stderr[-2000:]}")
+
+
+def remove_state(project: Project) -> None:
+    """Forget everything local (`mwaa-kit down --purge`)."""
+    shutil.rmtree(project.state_dir, ignore_errors=True)

@@ -1,0 +1,132 @@
+"""Starting, finding and stopping the long-running processes of a local environment.
+
+Each process runs in its own session (so its children stop with it), writes to its own
+log file, and is recorded with its pid and start time, which tells a live process from
+a recycled pid after a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+class PortInUseError(RuntimeError):
+    """A port the user asked for is already taken."""
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    name: str
+    pid: int
+    started: float  # the process's start time, as /proc reports it
+    log: str
+    port: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def start(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    cwd: Path | None = None,
+    port: int | None = None,
+    user: str | None = None,
+) -> ProcessRecord:
+    """Start `command` detached from the caller, appending its output to `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as output:
+        output.write(f"\n--- mwaa-kit: starting {name}: {' '.join(command)}\n".encode())
+        output.flush()
+        process = subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True, user=user,
+        )
+    return ProcessRecord(name, process.pid, _start_time(process.pid), str(log), port)
+
+
+def is_alive(record: ProcessRecord) -> bool:
+    """True when the recorded process still runs (and is the same process, not a reused pid)."""
+    started = _start_time(record.pid)
+    return started is not None and abs(started - record.started) < 1e-6 and not _is_zombie(
+        record.pid
+    )
+
+
+def stop(record: ProcessRecord, timeout: float = 20) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left after `timeout`."""
+    if not is_alive(record):
+        return
+    _signal_group(record.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_alive(record):
+            return
+        time.sleep(0.2)
+    _signal_group(record.pid, signal.SIGKILL)
+
+
+def free_port(preferred: int | None = None) -> int:
+    """`preferred` if it is free, else any free loopback port."""
+    if preferred and port_is_free(preferred):
+        return preferred
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_for_port(port: int, record: ProcessRecord, timeout: float) -> None:
+    """Wait until something accepts connections on `port`, failing early if the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_alive(record):
+            raise RuntimeError(f"{record.name} exited while starting; see {record.log}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(
+        f"{record.name} did not open port {port} in {timeout:.0f} s; see {record.log}"
+    )
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def _start_time(pid: int) -> float | None:
+    """The process's start time in clock ticks since boot, from /proc (None if gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return float(fields[19])
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
