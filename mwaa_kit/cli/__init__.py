@@ -7,6 +7,13 @@ from mwaa_kit import __version__
 # Sub-command groups live in their own modules; each is registered here by name so
 # that `mwaa-kit --help` lists them without importing heavy dependencies eagerly.
 _SUBCOMMANDS = {
+    "init": "mwaa_kit.cli.init:init",
+    "up": "mwaa_kit.cli.environment:up",
+    "down": "mwaa_kit.cli.environment:down",
+    "status": "mwaa_kit.cli.environment:status",
+    "logs": "mwaa_kit.cli.environment:logs",
+    "restart": "mwaa_kit.cli.environment:restart",
+    "dags": "mwaa_kit.cli.dags:dags",
     "salesforce": "mwaa_kit.cli.salesforce:salesforce",
 }
 

@@ -1,0 +1,99 @@
+"""`dags test` and `dags trigger`: run a DAG and report each task's final state."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import click
+from rich.table import Table
+
+from mwaa_kit.cli.environment import project_option
+from mwaa_kit.cli.output import console, friendly_errors, print_json, stdout
+from mwaa_kit.project import load_project
+from mwaa_kit.runtime.native.environment import NativeEnvironment
+
+_FINISHED = {"success", "failed"}
+
+
+@click.group()
+def dags():
+    """Run DAGs in the local environment."""
+
+
+@dags.command("test")
+@project_option
+@click.argument("dag_id")
+@click.argument("logical_date", required=False)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True)
+@friendly_errors
+def test(project_dir, dag_id, logical_date, output_format):
+    """Run DAG_ID once, in-process like `airflow dags test`, in the environment's
+    virtualenv; exit non-zero unless every task succeeded."""
+    environment = NativeEnvironment(load_project(project_dir))
+    prepared = environment.prepared()
+    command = prepared.airflow("dags", "test", dag_id, *([logical_date] if logical_date else []))
+    result = subprocess.run(command, env=prepared.env("worker"), cwd=prepared.home,
+                            stdout=sys.stderr, stderr=subprocess.STDOUT)
+    run = environment.run_states(dag_id)
+    if run["state"] is None:
+        console.print(f"[bold red]error:[/] `airflow dags test` made no run of {dag_id} "
+                      f"(exit status {result.returncode}); see the output above.")
+        sys.exit(1)
+    _report(run, output_format)
+
+
+@dags.command("trigger")
+@project_option
+@click.argument("dag_id")
+@click.option("--wait", is_flag=True, help="Wait for the run to finish; exit non-zero if it fails.")
+@click.option("--timeout", default=1800, show_default=True, help="Seconds to wait at most.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True)
+@friendly_errors
+def trigger(project_dir, dag_id, wait, timeout, output_format):
+    """Trigger a run of DAG_ID through the running scheduler (unpausing the DAG)."""
+    environment = NativeEnvironment(load_project(project_dir))
+    prepared = environment.prepared()
+    run_id = f"mwaa_kit__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+    for arguments in (("dags", "unpause", dag_id), ("dags", "trigger", dag_id, "-r", run_id)):
+        result = subprocess.run(prepared.airflow(*arguments), env=prepared.env("worker"),
+                                cwd=prepared.home, capture_output=True, text=True)
+        if result.returncode != 0:
+            console.print(f"[bold red]error:[/] `airflow {' '.join(arguments[:2])}` failed:\n"
+                          + (result.stderr or result.stdout)[-2000:])
+            sys.exit(1)
+    if not wait:
+        stdout.print(f"Triggered {dag_id}: run {run_id}")
+        return
+    deadline = time.monotonic() + timeout
+    with console.status(f"Waiting for {dag_id} run {run_id}") as spinner:
+        while True:
+            run = environment.run_states(dag_id, run_id)
+            done = sum(task["state"] in _FINISHED | {"skipped", "upstream_failed"}
+                       for task in run["tasks"])
+            spinner.update(f"{dag_id} {run['state']}: {done}/{len(run['tasks'])} tasks done")
+            if run["state"] in _FINISHED or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+    _report(run, output_format)
+
+
+def _report(run: dict, output_format: str) -> None:
+    """Print each task's final state; exit 1 unless the run succeeded."""
+    if output_format == "json":
+        print_json(run)
+    else:
+        table = Table(title=f"{run['dag_id']} · {run['run_id']} · {run['state']}")
+        table.add_column("task")
+        table.add_column("state")
+        for task in run["tasks"]:
+            colour = "green" if task["state"] == "success" else "red"
+            name = task["task_id"] + (f"[{task['map_index']}]" if task["map_index"] >= 0 else "")
+            table.add_row(name, f"[{colour}]{task['state']}[/]")
+        stdout.print(table)
+    if run["state"] != "success":
+        sys.exit(1)

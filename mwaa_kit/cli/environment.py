@@ -1,0 +1,118 @@
+"""`up`, `down`, `status`, `logs`, `restart`: the local environment's life cycle."""
+
+from __future__ import annotations
+
+import subprocess
+
+import click
+from rich.table import Table
+
+from mwaa_kit.cli.output import friendly_errors, print_json, progress, stdout
+from mwaa_kit.project import load_project
+from mwaa_kit.runtime.native.environment import NativeEnvironment
+
+project_option = click.option(
+    "--project", "-p", "project_dir", default=".", show_default=True,
+    type=click.Path(file_okay=False, exists=True), help="The project folder.",
+)
+
+
+@click.command()
+@project_option
+@click.option("--port", type=int, help="UI port (default 8080, or a free one if taken).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@friendly_errors
+def up(project_dir, port, quiet):
+    """Start the local MWAA environment for the project.
+
+    Applies the MWAA contract (startup.sh, requirements.txt with constraints,
+    plugins.zip, forced configuration), starts PostgreSQL, the AWS emulator, the
+    Salesforce stub when seed.toml asks for it, and Airflow's components. Running it
+    again while the environment is up changes nothing.
+    """
+    project = load_project(project_dir)
+    with progress(f"Preparing Airflow {project.airflow_version}", quiet) as report:
+        environment = NativeEnvironment(project, report)
+        state = environment.up(ui_port=port)
+    stdout.print(f"[green]✓[/] Airflow {state['airflow_version']} is up: {state['ui_url']}")
+    stdout.print(f"  login: admin, password in {environment.password_file()}")
+    stdout.print("  tasks run on the LocalExecutor natively (MWAA: Celery on SQS)")
+
+
+@click.command()
+@project_option
+@click.option("--purge", is_flag=True, help="Also delete .mwaa-kit/ (database, venvs, data).")
+@friendly_errors
+def down(project_dir, purge):
+    """Stop every process of the local environment."""
+    project = load_project(project_dir)
+    stopped = NativeEnvironment(project).down()
+    stdout.print(f"Stopped {', '.join(stopped)}" if stopped else "Nothing was running")
+    if purge:
+        from mwaa_kit.runtime.native.environment import remove_state
+
+        remove_state(project)
+        stdout.print(f"Removed {project.state_dir}")
+
+
+@click.command()
+@project_option
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True)
+@friendly_errors
+def status(project_dir, output_format):
+    """Show which processes run, their ports, and the UI address."""
+    current = NativeEnvironment(load_project(project_dir)).status()
+    if output_format == "json":
+        print_json(current.to_dict())
+        return
+    if not current.processes:
+        stdout.print("The local environment is not running. Start it with `mwaa-kit up`.")
+        return
+    table = Table(title=f"Airflow {current.airflow_version} (native, {current.executor})")
+    for column in ("process", "pid", "port", "state"):
+        table.add_column(column)
+    for name, info in current.processes.items():
+        state = "[green]running[/]" if info["alive"] else "[red]stopped[/]"
+        table.add_row(name, str(info["pid"]), str(info["port"] or ""), state)
+    stdout.print(table)
+    if current.ui_url:
+        stdout.print(f"UI: {current.ui_url}")
+    if not current.running:
+        raise SystemExit(1)
+
+
+@click.command()
+@project_option
+@click.argument("component", required=False)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines.")
+@click.option("--lines", "-n", default=100, show_default=True)
+@friendly_errors
+def logs(project_dir, component, follow, lines):
+    """Print the logs of one COMPONENT (scheduler, api-server, aws, ...), or list them."""
+    files = NativeEnvironment(load_project(project_dir)).log_files()
+    if component is None:
+        for name, path in files.items():
+            stdout.print(f"{name:<16} {path}")
+        return
+    if component not in files:
+        raise click.BadParameter(
+            f"no log for {component!r}; known: {', '.join(files) or 'none yet'}",
+            param_hint="COMPONENT",
+        )
+    command = ["tail", "-n", str(lines), *(["-F"] if follow else []), str(files[component])]
+    subprocess.run(command)
+
+
+@click.command()
+@project_option
+@click.option("--quiet", "-q", is_flag=True)
+@friendly_errors
+def restart(project_dir, quiet):
+    """Stop and start again, re-applying the bundle (requirements, plugins, startup)."""
+    project = load_project(project_dir)
+    with progress("Restarting", quiet) as report:
+        environment = NativeEnvironment(project, report)
+        environment.down()
+        state = environment.up()
+    stdout.print(f"[green]✓[/] Airflow {state['airflow_version']} is up: {state['ui_url']}")
