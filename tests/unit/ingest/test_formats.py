@@ -1,0 +1,41 @@
+import csv
+import gzip
+import io
+import json
+
+import pytest
+from salesforce_ingest.formats import Encoder
+
+ROWS = [{"id": "006A", "name": 'Big "deal", really', "amount": 10.5},
+        {"id": "006B", "name": "Ünïcode\nline", "amount": None}]
+
+
+def _encode(fmt, rows, columns=("id", "name", "amount"), compress=False):
+    encoder = Encoder(fmt, list(columns) if columns else None, compress=compress)
+    data = encoder.start() + b"".join(encoder.row(r) for r in rows) + encoder.finish()
+    return gzip.decompress(data) if compress else data
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_csv_round_trips(compress):
+    text = _encode("csv", ROWS, compress=compress).decode()
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert [r["name"] for r in parsed] == [r["name"] for r in ROWS]
+    assert parsed[1]["amount"] == ""
+
+
+def test_json_array_and_ndjson_round_trip():
+    assert json.loads(_encode("json", ROWS)) == ROWS
+    lines = _encode("ndjson", ROWS).decode().splitlines()
+    assert [json.loads(line) for line in lines] == ROWS
+
+
+@pytest.mark.parametrize("fmt, expected", [("csv", "id,name,amount\n"), ("json", "[]\n"),
+                                           ("ndjson", "")])
+def test_empty_results_are_valid_empty_objects(fmt, expected):
+    assert _encode(fmt, []).decode() == expected
+
+
+def test_custom_query_columns_come_from_the_first_row():
+    text = _encode("csv", ROWS, columns=None).decode()
+    assert text.splitlines()[0] == "id,name,amount"
