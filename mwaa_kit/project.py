@@ -7,6 +7,7 @@ only `dags/` in it already runs.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -82,6 +83,15 @@ class Project:
     @property
     def version(self) -> catalog.AirflowVersion:
         return catalog.get_version(self.airflow_version)
+
+
+def cache_dir() -> Path:
+    """Where virtualenvs and downloaded constraints are kept, shared by every project:
+    $MWAA_KIT_CACHE_DIR, else $XDG_CACHE_HOME/mwaa-kit, else ~/.cache/mwaa-kit."""
+    if os.environ.get("MWAA_KIT_CACHE_DIR"):
+        return Path(os.environ["MWAA_KIT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mwaa-kit"
 
 
 def load_project(root: Path | str = ".") -> Project:

@@ -76,7 +76,7 @@ def prepare(
     environment_name: str,
     region: str,
     home: Path,
-    state_dir: Path,
+    cache_dir: Path,
     runtime_options: dict[str, str],
     runtime_env: dict[str, str],
     report: Callable[[str], None] = lambda message: None,
@@ -106,10 +106,10 @@ def prepare(
 
     (home / "requirements" / "requirements.txt").write_text(bundle.requirements_text)
     constraints_text, constraints_source = catalog.constraints_text(
-        version, state_dir / "cache" / "constraints"
+        version, cache_dir / "constraints"
     )
     virtualenv = ensure_virtualenv(
-        version, bundle.requirements_text, constraints_text, state_dir / "venvs",
+        version, bundle.requirements_text, constraints_text, cache_dir / "venvs",
         environ=base_env, log_path=home / "logs" / "requirements-install.log", report=report,
     )
 

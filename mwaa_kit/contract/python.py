@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
+
+from uv import find_uv_bin
 
 
 class PythonNotFoundError(RuntimeError):
@@ -14,7 +15,7 @@ class PythonNotFoundError(RuntimeError):
 
 def find_python(version: str) -> Path:
     """Locate a `python<version>` interpreter: uv's discovery first, then pyenv's tree."""
-    uv = shutil.which("uv")
+    uv = find_uv_bin()
     if uv:
         found = subprocess.run(
             [uv, "python", "find", "--system", "--no-python-downloads", version],

@@ -9,6 +9,7 @@ virtualenv, keyed by their hash, so an unchanged bundle installs nothing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -16,6 +17,8 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from uv import find_uv_bin
 
 from mwaa_kit import catalog
 from mwaa_kit.contract.python import find_python
@@ -96,7 +99,19 @@ def ensure_virtualenv(
     path = envs_dir / f"airflow-{version.airflow_version}-{key}"
     if (path / _COMPLETE_MARKER).exists():
         return Virtualenv(path, installed_now=False)
+    envs_dir.mkdir(parents=True, exist_ok=True)
+    with (envs_dir / f"{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another project may be building the same one
+        if (path / _COMPLETE_MARKER).exists():
+            return Virtualenv(path, installed_now=False)
+        _install(version, requirements_text, constraints_text, path, environ, log_path,
+                 report, timeout)
+    return Virtualenv(path, installed_now=True)
 
+
+def _install(version, requirements_text, constraints_text, path, environ, log_path, report,
+             timeout) -> None:
+    """Build the virtualenv at `path`: MWAA's image first, then the user's requirements."""
     shutil.rmtree(path, ignore_errors=True)  # an install that was interrupted
     path.mkdir(parents=True)
     constraints_path = path / "constraints.txt"
@@ -112,7 +127,8 @@ def ensure_virtualenv(
     with log_path.open("a") as log:
         report(f"Creating a Python {version.python_version} virtualenv for Airflow "
                f"{version.airflow_version}")
-        _run(["uv", "venv", "--quiet", "--python", str(python), str(path / "venv")], env, log)
+        venv = [find_uv_bin(), "venv", "--quiet", "--python", str(python), str(path / "venv")]
+        _run(venv, env, log)
         report(f"Installing Airflow {version.airflow_version} and MWAA's providers")
         base = [f"apache-airflow=={version.airflow_version}", *version.preinstalled_providers]
         _run(_uv_install(path, ["-c", str(constraints_path), "-c", str(essential_path), *base]),
@@ -122,8 +138,7 @@ def ensure_virtualenv(
             _run(_uv_install(path, ["-r", str(user_requirements), "-c", str(essential_path)]),
                  env, log, timeout=timeout)
     _relink(path)
-    (path / _COMPLETE_MARKER).write_text(key + "\n")
-    return Virtualenv(path, installed_now=True)
+    (path / _COMPLETE_MARKER).write_text(path.name + "\n")
 
 
 def _has_requirements(text: str) -> bool:
@@ -131,7 +146,8 @@ def _has_requirements(text: str) -> bool:
 
 
 def _uv_install(path: Path, arguments: list[str]) -> list[str]:
-    return ["uv", "pip", "install", "--python", str(path / "venv" / "bin" / "python"), *arguments]
+    python = path / "venv" / "bin" / "python"
+    return [find_uv_bin(), "pip", "install", "--python", str(python), *arguments]
 
 
 def _uv_environment() -> dict[str, str]:

@@ -14,6 +14,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from uv import find_uv_bin
+
 from mwaa_kit.contract.python import find_python
 from mwaa_kit.runtime import processes
 
@@ -66,8 +68,8 @@ def ensure_localstack(venv: Path, log: Path) -> Path:
         return python
     with log.open("a") as output:
         for command in (
-            ["uv", "venv", "--quiet", "--python", str(find_python("3.13")), str(venv)],
-            ["uv", "pip", "install", "--python", str(python), "--exclude-newer",
+            [find_uv_bin(), "venv", "--quiet", "--python", str(find_python("3.13")), str(venv)],
+            [find_uv_bin(), "pip", "install", "--python", str(python), "--exclude-newer",
              LOCALSTACK_EXCLUDE_NEWER, LOCALSTACK_REQUIREMENT],
         ):
             subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, check=True,

@@ -28,7 +28,7 @@ from mwaa_kit.contract.bundle import PreparedEnvironment, bundle_from_project, p
 from mwaa_kit.contract.requirements import Virtualenv
 from mwaa_kit.emulators.aws import seed as aws_seed
 from mwaa_kit.emulators.aws import server as aws_server
-from mwaa_kit.project import Project
+from mwaa_kit.project import Project, cache_dir
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native import postgres
 
@@ -134,7 +134,7 @@ class NativeEnvironment:
         bundle = bundle_from_project(self.project, self.state_dir / "build")
         prepared = prepare(
             bundle, self.version, self.project.environment_name, self.project.region,
-            self.home, self.state_dir, self._runtime_options(ports), runtime_env, self.report,
+            self.home, cache_dir(), self._runtime_options(ports), runtime_env, self.report,
         )
         self._save_airflow_env(prepared.base_env)
         state = {
@@ -203,7 +203,7 @@ class NativeEnvironment:
                 "api.base_url": f"http://127.0.0.1:{ports['ui']}",
                 "core.execution_api_server_url": f"http://127.0.0.1:{ports['ui']}/execution/",
                 "core.simple_auth_manager_users": "admin:admin",
-                "core.simple_auth_manager_passwords_file": str(self._password_file()),
+                "core.simple_auth_manager_passwords_file": str(self.password_file()),
             })
         else:
             options.update({
@@ -279,12 +279,12 @@ class NativeEnvironment:
         Path(path).write_text("\n".join(parts))
 
     # -------------------------------------------------------------- airflow
-    def _password_file(self) -> Path:
+    def password_file(self) -> Path:
         return self.state_dir / "admin-password.json"
 
     def admin_password(self) -> str:
         """The UI password of `admin`, generated once and kept in the state dir (0600)."""
-        path = self._password_file()
+        path = self.password_file()
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
