@@ -14,6 +14,7 @@ _SUBCOMMANDS = {
     "logs": "mwaa_kit.cli.environment:logs",
     "restart": "mwaa_kit.cli.environment:restart",
     "dags": "mwaa_kit.cli.dags:dags",
+    "aws": "mwaa_kit.cli.aws:aws",
     "salesforce": "mwaa_kit.cli.salesforce:salesforce",
 }
 

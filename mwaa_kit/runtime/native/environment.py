@@ -388,6 +388,15 @@ class NativeEnvironment:
             constraints_source="", startup_exports={}, plugins=[], base_env=env,
         )
 
+    def aws_endpoint(self) -> str:
+        """The running AWS emulator's endpoint URL."""
+        for record in self._records(self._load_state()):
+            if record.name == "aws" and processes.is_alive(record):
+                return f"http://127.0.0.1:{record.port}"
+        raise EnvironmentNotRunningError(
+            "The AWS emulator is not running. Start the environment with `mwaa-kit up`."
+        )
+
     def run_states(self, dag_id: str, run_id: str | None = None) -> dict:
         prepared = self.prepared()
         command = [str(prepared.virtualenv.python), str(_IN_AIRFLOW / "run_states.py"), dag_id]

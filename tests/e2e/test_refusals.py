@@ -1,0 +1,64 @@
+"""Bundles MWAA would refuse are refused by `up` with a clear message, before anything
+starts."""
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import run_cli, write_project
+
+pytestmark = pytest.mark.e2e
+
+
+def _assert_nothing_started(project):
+    status = json.loads(run_cli("status", "--format", "json", project=project).stdout)
+    assert not status["running"] and not status["processes"]
+
+
+def test_startup_script_overriding_airflow_home_is_refused(project_dir):
+    write_project(project_dir, {
+        "dags/.keep": "",
+        "requirements/startup.sh": "export AIRFLOW_HOME=/tmp/elsewhere\n",
+    })
+    result = run_cli("up", project=project_dir)
+    assert result.returncode == 1
+    assert "AIRFLOW_HOME" in result.stderr and "reserves" in result.stderr
+    assert "Traceback" not in result.stderr
+    _assert_nothing_started(project_dir)
+
+
+def test_forced_config_override_is_refused(project_dir):
+    write_project(project_dir, {
+        "dags/.keep": "",
+        "mwaa-kit.toml": '[airflow_config]\n"core.executor" = "SequentialExecutor"\n',
+    })
+    result = run_cli("up", project=project_dir)
+    assert result.returncode == 1
+    assert "core.executor" in result.stderr and "mwaa-kit.toml" in result.stderr
+    _assert_nothing_started(project_dir)
+
+
+def test_unknown_airflow_version_lists_supported_ones(project_dir):
+    write_project(project_dir, {"mwaa-kit.toml": '[environment]\nairflow_version = "1.10.12"\n'})
+    result = run_cli("up", project=project_dir)
+    assert result.returncode == 1
+    assert "1.10.12" in result.stderr and "3.0.6" in result.stderr
+
+
+def test_plugins_zip_escaping_its_folder_is_refused(project_dir):
+    write_project(project_dir, {"dags/.keep": "", "plugins/ok.py": ""})
+    (project_dir / "plugins" / "link.py").symlink_to("/etc/hostname")
+    result = run_cli("up", project=project_dir)
+    assert result.returncode == 1 and "symlink" in result.stderr
+    _assert_nothing_started(project_dir)
+
+
+def test_init_scaffolds_a_project_and_never_overwrites(project_dir):
+    target = project_dir / "new"
+    result = run_cli("init", str(target), project=project_dir, check=True)
+    assert "scaffolded" in result.stdout
+    for path in ("dags/hello_mwaa.py", "plugins/README.md", "requirements/requirements.txt",
+                 "requirements/startup.sh", "mwaa-kit.toml", "seed.toml", ".gitignore"):
+        assert (target / path).is_file(), path
+    again = run_cli("init", str(target), project=project_dir)
+    assert again.returncode == 1 and "refusing to overwrite" in again.stderr
