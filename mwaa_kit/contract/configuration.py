@@ -22,17 +22,26 @@ def env_var_name(section: str, key: str) -> str:
 
 def forced_options(version: catalog.AirflowVersion) -> dict[str, str]:
     """MWAA's forced options as "section.key" -> value."""
-    return {
-        f"{section}.{key}": value
-        for section, options in version.forced_config.items()
-        for key, value in options.items()
-    }
+    return _flatten(version.forced_config)
 
 
-def default_options() -> dict[str, str]:
-    """Options MWAA sets that users may change: the Secrets Manager backend."""
+def refused_options(version: catalog.AirflowVersion) -> set[str]:
+    """Every option an environment may not set: forced ones, and those MWAA manages with
+    values that exist only inside MWAA (its own modules, queues and keys)."""
+    return set(forced_options(version)) | set(version.managed_options)
+
+
+def _flatten(table: dict[str, dict[str, str]]) -> dict[str, str]:
+    return {f"{section}.{key}": value for section, options in table.items()
+            for key, value in options.items()}
+
+
+def default_options(version: catalog.AirflowVersion) -> dict[str, str]:
+    """Options MWAA sets that users may change: its defaults and the Secrets Manager
+    backend with MWAA's prefixes."""
     facts = catalog.mwaa()
     return {
+        **_flatten(version.default_config),
         "secrets.backend": facts.secrets_backend,
         "secrets.backend_kwargs": json.dumps(facts.secrets_backend_kwargs),
     }
@@ -40,8 +49,8 @@ def default_options() -> dict[str, str]:
 
 def refuse_forced_overrides(version: catalog.AirflowVersion, user_options: dict[str, str]):
     """Raise, naming every offending option, when the user sets one MWAA forces."""
-    forced = forced_options(version)
-    clashes = sorted(option for option in user_options if option in forced)
+    refused = refused_options(version)
+    clashes = sorted(option for option in user_options if option in refused)
     if clashes:
         raise ForcedConfigError(
             f"MWAA manages {', '.join(clashes)} itself and refuses to let an environment "
@@ -52,7 +61,7 @@ def refuse_forced_overrides(version: catalog.AirflowVersion, user_options: dict[
 
 def forced_env_var_names(version: catalog.AirflowVersion) -> set[str]:
     """AIRFLOW__... names of forced options: a startup script may not export these either."""
-    return {env_var_name(*option.split(".", 1)) for option in forced_options(version)}
+    return {env_var_name(*option.split(".", 1)) for option in refused_options(version)}
 
 
 def airflow_config_env(
@@ -66,5 +75,7 @@ def airflow_config_env(
     ports, and natively the LocalExecutor in place of Celery on SQS).
     """
     refuse_forced_overrides(version, user_options)
-    merged = {**default_options(), **user_options, **forced_options(version), **runtime_options}
+    merged = {
+        **default_options(version), **user_options, **forced_options(version), **runtime_options
+    }
     return {env_var_name(*option.split(".", 1)): value for option, value in merged.items()}

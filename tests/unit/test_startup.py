@@ -41,7 +41,7 @@ def test_protected_variables_are_refused_by_name(tmp_path, name):
 
 def test_failing_script_reports_status_and_output(tmp_path):
     script = _script(tmp_path, "echo 'cannot reach the mirror' >&2\nfalse\n")
-    with pytest.raises(StartupScriptError, match="status 1.*cannot reach the mirror"):
+    with pytest.raises(StartupScriptError, match="(?s)status 1.*cannot reach the mirror"):
         run_startup_script(script, BASE, cwd=tmp_path)
 
 
