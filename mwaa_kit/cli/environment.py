@@ -35,7 +35,7 @@ def up(project_dir, port, quiet):
         environment = NativeEnvironment(project, report)
         state = environment.up(ui_port=port)
     stdout.print(f"[green]✓[/] Airflow {state['airflow_version']} is up: {state['ui_url']}")
-    stdout.print(f"  login: admin, password in {environment.password_file()}")
+    stdout.print(f"  login: admin, password in {environment.password_file()}", soft_wrap=True)
     stdout.print("  tasks run on the LocalExecutor natively (MWAA: Celery on SQS)")
 
 

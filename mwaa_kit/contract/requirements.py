@@ -72,12 +72,12 @@ class Virtualenv:
     installed_now: bool
 
     @property
-    def python(self) -> Path:
-        return self.path / "bin" / "python"
+    def bin_dir(self) -> Path:
+        return self.path / "venv" / "bin"
 
     @property
-    def bin_dir(self) -> Path:
-        return self.path / "bin"
+    def python(self) -> Path:
+        return self.bin_dir / "python"
 
 
 def ensure_virtualenv(
@@ -137,7 +137,6 @@ def _install(version, requirements_text, constraints_text, path, environ, log_pa
             report("Installing requirements.txt as MWAA does (constraints, essential pins)")
             _run(_uv_install(path, ["-r", str(user_requirements), "-c", str(essential_path)]),
                  env, log, timeout=timeout)
-    _relink(path)
     (path / _COMPLETE_MARKER).write_text(path.name + "\n")
 
 
@@ -152,13 +151,7 @@ def _uv_install(path: Path, arguments: list[str]) -> list[str]:
 
 def _uv_environment() -> dict[str, str]:
     """Let uv trust the system's CA bundle, which corporate TLS proxies extend."""
-    env = {"UV_NATIVE_TLS": "true"} if "UV_NATIVE_TLS" not in os.environ else {}
-    return env
-
-
-def _relink(path: Path) -> None:
-    """Expose the venv's bin/ at the top so `Virtualenv.python` stays one short path."""
-    (path / "bin").symlink_to(path / "venv" / "bin")
+    return {} if "UV_SYSTEM_CERTS" in os.environ else {"UV_SYSTEM_CERTS": "true"}
 
 
 def _run(command: list[str], env: dict[str, str], log, timeout: float | None = None) -> None:

@@ -186,7 +186,7 @@ def test_a_new_dag_file_is_picked_up_by_the_running_scheduler(running_project):
     )
     env = json.loads((running_project / ".mwaa-kit/native/airflow-env.json").read_text())
     python = json.loads((running_project / ".mwaa-kit/native/state.json").read_text())[
-        "virtualenv"] + "/bin/python"
+        "virtualenv"] + "/venv/bin/python"
     probe = ("from airflow.models.dag import DagModel\n"
              "from airflow.utils.session import create_session\n"
              "with create_session() as s:\n"

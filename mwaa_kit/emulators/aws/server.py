@@ -73,7 +73,7 @@ def ensure_localstack(venv: Path, log: Path) -> Path:
              LOCALSTACK_EXCLUDE_NEWER, LOCALSTACK_REQUIREMENT],
         ):
             subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, check=True,
-                           env={**os.environ, "UV_NATIVE_TLS": "true"})
+                           env={**os.environ, "UV_SYSTEM_CERTS": "true"})
     (venv / ".complete").write_text("")
     return python
 

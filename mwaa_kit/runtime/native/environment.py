@@ -132,6 +132,7 @@ class NativeEnvironment:
         runtime_env, values = self._runtime_environment(ports)
         seed = aws_seed.load_seed(self.project.seed_file, values)
         bundle = bundle_from_project(self.project, self.state_dir / "build")
+        self._write_ca_bundle(runtime_env["REQUESTS_CA_BUNDLE"])
         prepared = prepare(
             bundle, self.version, self.project.environment_name, self.project.region,
             self.home, cache_dir(), self._runtime_options(ports), runtime_env, self.report,
@@ -174,7 +175,6 @@ class NativeEnvironment:
         env = {
             **aws_server.client_environment(endpoint, self.project.region),
             "REQUESTS_CA_BUNDLE": str(self.native_dir / "ca-bundle.pem"),
-            "SSL_CERT_FILE": str(self.native_dir / "ca-bundle.pem"),
         }
         values = {
             "salesforce_domain": f"127.0.0.1:{ports['salesforce']}/#",
@@ -276,6 +276,7 @@ class NativeEnvironment:
         stub_ca = self.state_dir / "salesforce" / "ca.pem"
         if stub_ca.exists():
             parts.append(stub_ca.read_text())
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text("\n".join(parts))
 
     # -------------------------------------------------------------- airflow
