@@ -180,10 +180,10 @@ def test_trigger_runs_through_the_scheduler(running_project):
 
 
 def test_a_new_dag_file_is_picked_up_by_the_running_scheduler(running_project):
-    (running_project / "dags" / "added_later.py").write_text(
-        CONTRACT_PROJECT["dags/always_fails.py"].replace("always_fails", "added_later")
-        .replace("        ", "")
-    )
+    write_project(running_project, {
+        "dags/added_later.py": CONTRACT_PROJECT["dags/always_fails.py"].replace(
+            "always_fails", "added_later"),
+    })
     env = json.loads((running_project / ".mwaa-kit/native/airflow-env.json").read_text())
     python = json.loads((running_project / ".mwaa-kit/native/state.json").read_text())[
         "virtualenv"] + "/venv/bin/python"
