@@ -1,0 +1,152 @@
+"""How long until a DAG is runnable: `mwaa-kit up` (cold and warm) beside
+`airflow standalone` of the same Airflow version, measured in the same run.
+
+"Runnable" means the scheduler's database lists the DAG: the moment `dags trigger`
+would work. Cold = no cached virtualenv (uv's download cache stays warm, so network
+speed is left out); warm = `down` then `up` again, as a developer does every morning.
+
+    python bench/bench_up.py [--version 3.0.6] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mwaa_kit.runtime import processes  # noqa: E402
+from mwaa_kit.runtime.native import postgres  # noqa: E402
+
+DAG = '''
+from datetime import datetime
+try:
+    from airflow.sdk import dag, task
+except ImportError:
+    from airflow.decorators import dag, task
+
+@dag(schedule=None, start_date=datetime(2024, 1, 1), catchup=False)
+def bench_hello():
+    @task
+    def hello():
+        print("hello")
+    hello()
+
+bench_hello()
+'''
+
+
+def _kit(project: Path, *arguments: str, env: dict) -> None:
+    subprocess.run([sys.executable, "-m", "mwaa_kit", *arguments], cwd=project, env=env,
+                   check=True, capture_output=True, text=True)
+
+
+def _wait(registered, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if registered():
+            return
+        time.sleep(0.25)
+    raise TimeoutError("the DAG never became runnable")
+
+
+def _postgres_has_dag(project: Path):
+    state = json.loads((project / ".mwaa-kit/native/state.json").read_text())
+    port = next(p["port"] for p in state["processes"] if p["name"] == "postgres")
+    query = "SELECT count(*) FROM dag WHERE dag_id='bench_hello'"
+    psql = [str(postgres.find_bin_dir() / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U",
+            "airflow", "-d", "airflow", "-tAc", query]
+
+    def check() -> bool:
+        out = subprocess.run(psql, capture_output=True, text=True)
+        return out.stdout.strip() == "1"
+
+    return check
+
+
+def time_kit_up(project: Path, env: dict) -> float:
+    start = time.monotonic()
+    _kit(project, "up", "--quiet", env=env)
+    _wait(_postgres_has_dag(project))
+    return time.monotonic() - start
+
+
+def time_standalone(airflow_bin: Path, dags: Path, home: Path) -> float:
+    """`airflow standalone` with a fresh AIRFLOW_HOME and SQLite, as its docs start it."""
+    port = processes.free_port()
+    env = {
+        "PATH": f"{airflow_bin.parent}:{os.environ['PATH']}", "HOME": os.environ["HOME"],
+        "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
+    }
+    start = time.monotonic()
+    record = processes.start("standalone", [str(airflow_bin), "standalone"], env=env,
+                             log=home / "standalone.log")
+    database = home / "airflow.db"
+
+    def registered() -> bool:
+        if not database.exists():
+            return False
+        try:
+            with sqlite3.connect(database, timeout=1) as db:
+                return db.execute(
+                    "SELECT count(*) FROM dag WHERE dag_id='bench_hello'").fetchone()[0] == 1
+        except sqlite3.Error:
+            return False
+
+    try:
+        _wait(registered)
+        return time.monotonic() - start
+    finally:
+        processes.stop(record)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version", default="3.0.6")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folders")
+    arguments = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-up-", dir="/tmp"))
+    scratch.chmod(0o755)
+    project = scratch / "project"
+    (project / "dags").mkdir(parents=True)
+    (project / "dags" / "bench_hello.py").write_text(DAG)
+    (project / "mwaa-kit.toml").write_text(
+        f'[environment]\nairflow_version = "{arguments.version}"\n')
+    env = {**os.environ, "MWAA_KIT_CACHE_DIR": str(scratch / "cache")}
+    try:
+        cold = time_kit_up(project, env)
+        _kit(project, "down", env=env)
+        warm = time_kit_up(project, env)
+        state = json.loads((project / ".mwaa-kit/native/state.json").read_text())
+        _kit(project, "down", env=env)
+        airflow = Path(state["virtualenv"]) / "venv" / "bin" / "airflow"
+        standalone = time_standalone(airflow, project / "dags", scratch / "standalone-home")
+    finally:
+        subprocess.run([sys.executable, "-m", "mwaa_kit", "down"], cwd=project, env=env,
+                       capture_output=True)
+        if not arguments.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    print(f"Airflow {arguments.version}: seconds until a DAG is runnable")
+    print(f"{'mwaa-kit up (cold: new virtualenv)':<42}{cold:8.1f}")
+    print(f"{'mwaa-kit up (warm)':<42}{warm:8.1f}")
+    print(f"{'airflow standalone (same venv, SQLite)':<42}{standalone:8.1f}")
+    print(f"{'warm up / standalone':<42}{warm / standalone:8.2f}x  (goal: <= 1.3x)")
+
+
+if __name__ == "__main__":
+    main()
