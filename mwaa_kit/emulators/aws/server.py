@@ -43,8 +43,10 @@ def start_moto(log: Path, port: int) -> processes.ProcessRecord:
     return record
 
 
-def start_localstack(state_dir: Path, log: Path, port: int) -> processes.ProcessRecord:
-    python = ensure_localstack(state_dir / "localstack-venv", log)
+def start_localstack(
+    state_dir: Path, cache_dir: Path, log: Path, port: int
+) -> processes.ProcessRecord:
+    python = ensure_localstack(cache_dir / "localstack-venv", log)
     env = {
         **_host_env(),
         "RUNTIME_COMPONENTS": "aws",

@@ -238,7 +238,8 @@ class NativeEnvironment:
 
         self.report(f"Starting the AWS emulator ({self.project.aws_emulator})")
         if self.project.aws_emulator == "localstack":
-            record = aws_server.start_localstack(self.state_dir, self._log("aws"), ports["aws"])
+            record = aws_server.start_localstack(self.state_dir, cache_dir(), self._log("aws"),
+                                                 ports["aws"])
         else:
             record = aws_server.start_moto(self._log("aws"), ports["aws"])
         records.append(record.to_dict())
