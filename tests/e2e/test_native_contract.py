@@ -201,6 +201,16 @@ def test_a_new_dag_file_is_picked_up_by_the_running_scheduler(running_project):
     assert seen, "the scheduler never registered dags/added_later.py"
 
 
+def test_logs_lists_components_and_prints_one(running_project):
+    listing = run_cli("logs", project=running_project, check=True).stdout
+    assert {"scheduler", "dag-processor", "postgres", "aws"} <= {
+        line.split()[0] for line in listing.splitlines()}
+    tail = run_cli("logs", "scheduler", "-n", "5", project=running_project, check=True).stdout
+    assert 0 < len(tail.splitlines()) <= 5
+    unknown = run_cli("logs", "nope", project=running_project)
+    assert unknown.returncode == 2 and "known:" in unknown.stderr
+
+
 def test_second_up_is_harmless_and_a_restart_installs_nothing(running_project):
     before = _status(running_project)
     again = run_cli("up", project=running_project, check=True)

@@ -62,3 +62,17 @@ def test_init_scaffolds_a_project_and_never_overwrites(project_dir):
         assert (target / path).is_file(), path
     again = run_cli("init", str(target), project=project_dir)
     assert again.returncode == 1 and "refusing to overwrite" in again.stderr
+
+
+def test_a_busy_port_is_a_clear_error(project_dir):
+    import socket
+
+    write_project(project_dir, {"dags/.keep": ""})
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("up", "--port", str(port), project=project_dir)
+    assert result.returncode == 1
+    assert f"Port {port} is in use" in result.stderr and "--port" in result.stderr
+    _assert_nothing_started(project_dir)
