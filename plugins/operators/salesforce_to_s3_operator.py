@@ -29,7 +29,8 @@ from salesforce_ingest.formats import FORMATS, Encoder
 from salesforce_ingest.pages import iter_pages
 from salesforce_ingest.records import RowShaper, flatten
 from salesforce_ingest.s3_upload import AtomicS3Upload
-from salesforce_ingest.soql import build_query, check_name
+from salesforce_ingest.soql import UnsafeSoqlError, build_query, check_name
+from simple_salesforce.exceptions import SalesforceResourceNotFound
 
 try:  # Airflow 3.x
     from airflow.sdk import BaseOperator
@@ -106,7 +107,7 @@ class SalesforceToS3Operator(BaseOperator):
 
     def execute(self, context) -> dict:
         client = self._connect()
-        schema = Schema(lambda name: client.restful(f"sobjects/{name}/describe"))
+        schema = Schema(lambda name: _describe(client, name))
         soql, shaper = self._plan(schema)
         self.log.info("SOQL: %s", soql)
         encoder = Encoder(self.fmt, shaper.columns if shaper else None,
@@ -144,3 +145,12 @@ class SalesforceToS3Operator(BaseOperator):
             fields += schema.relationship_fields(sobject, self.relationship_object)
         query = build_query(sobject, [f.path for f in fields], self.from_date, self.to_date)
         return query, RowShaper(fields, self.coerce_to_timestamp, self.record_time_added)
+
+
+def _describe(client, sobject: str) -> dict:
+    """The object's describe; an object the org lacks is a clear error, not a 404 dump."""
+    try:
+        return client.restful(f"sobjects/{sobject}/describe")
+    except SalesforceResourceNotFound:
+        raise UnsafeSoqlError(f"sObject type '{sobject}' is not supported by this org "
+                              "(describe returned NOT_FOUND); check sf_obj.") from None
