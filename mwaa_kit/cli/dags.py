@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from rich.table import Table
 from mwaa_kit.cli.environment import project_option
 from mwaa_kit.cli.output import console, friendly_errors, print_json, stdout
 from mwaa_kit.project import load_project
-from mwaa_kit.runtime.native.environment import NativeEnvironment
+from mwaa_kit.runtime.select import running_environment
 
 _FINISHED = {"success", "failed"}
 
@@ -33,11 +32,9 @@ def dags():
 def test(project_dir, dag_id, logical_date, output_format):
     """Run DAG_ID once, in-process like `airflow dags test`, in the environment's
     virtualenv; exit non-zero unless every task succeeded."""
-    environment = NativeEnvironment(load_project(project_dir))
-    prepared = environment.prepared()
-    command = prepared.airflow("dags", "test", dag_id, *([logical_date] if logical_date else []))
-    result = subprocess.run(command, env=prepared.env("worker"), cwd=prepared.home,
-                            stdout=sys.stderr, stderr=subprocess.STDOUT)
+    environment = running_environment(load_project(project_dir))
+    result = environment.airflow("dags", "test", dag_id, *filter(None, [logical_date]),
+                                 capture=False)
     run = environment.run_states(dag_id)
     if run["state"] is None:
         console.print(f"[bold red]error:[/] `airflow dags test` made no run of {dag_id} "
@@ -56,12 +53,10 @@ def test(project_dir, dag_id, logical_date, output_format):
 @friendly_errors
 def trigger(project_dir, dag_id, wait, timeout, output_format):
     """Trigger a run of DAG_ID through the running scheduler (unpausing the DAG)."""
-    environment = NativeEnvironment(load_project(project_dir))
-    prepared = environment.prepared()
+    environment = running_environment(load_project(project_dir))
     run_id = f"mwaa_kit__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
     for arguments in (("dags", "unpause", dag_id), ("dags", "trigger", dag_id, "-r", run_id)):
-        result = subprocess.run(prepared.airflow(*arguments), env=prepared.env("worker"),
-                                cwd=prepared.home, capture_output=True, text=True)
+        result = environment.airflow(*arguments)
         if result.returncode != 0:
             console.print(f"[bold red]error:[/] `airflow {' '.join(arguments[:2])}` failed:\n"
                           + (result.stderr or result.stdout)[-2000:])

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from mwaa_kit.cli.output import friendly_errors, print_json, progress, stdout
 from mwaa_kit.project import load_project
+from mwaa_kit.runtime import select
 from mwaa_kit.runtime.native.environment import NativeEnvironment
 
 project_option = click.option(
@@ -17,12 +18,21 @@ project_option = click.option(
 )
 
 
+runtime_option = click.option(
+    "--runtime", type=click.Choice(["auto", *select.RUNTIMES]), default=None,
+    help="native: host processes; compose: containers with Celery on SQS. Default: "
+         "$MWAA_KIT_RUNTIME, else compose when a container engine answers, else native.",
+)
+
+
 @click.command()
 @project_option
+@runtime_option
 @click.option("--port", type=int, help="UI port (default 8080, or a free one if taken).")
+@click.option("--workers", default=1, show_default=True, help="Celery workers (compose).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @friendly_errors
-def up(project_dir, port, quiet):
+def up(project_dir, runtime, port, workers, quiet):
     """Start the local MWAA environment for the project.
 
     Applies the MWAA contract (startup.sh, requirements.txt with constraints,
@@ -31,12 +41,21 @@ def up(project_dir, port, quiet):
     again while the environment is up changes nothing.
     """
     project = load_project(project_dir)
-    with progress(f"Preparing Airflow {project.airflow_version}", quiet) as report:
-        environment = NativeEnvironment(project, report)
-        state = environment.up(ui_port=port)
+    runtime = select.choose(runtime)
+    with progress(f"Preparing Airflow {project.airflow_version} ({runtime})", quiet) as report:
+        environment = select.environment(project, runtime, report)
+        select.remember(project, runtime)
+        if runtime == "compose":
+            state = environment.up(workers=workers, ui_port=port)
+        else:
+            state = environment.up(ui_port=port)
     stdout.print(f"[green]✓[/] Airflow {state['airflow_version']} is up: {state['ui_url']}")
-    stdout.print(f"  login: admin, password in {environment.password_file()}", soft_wrap=True)
-    stdout.print("  tasks run on the LocalExecutor natively (MWAA: Celery on SQS)")
+    if runtime == "native":
+        stdout.print(f"  login: admin, password in {environment.password_file()}",
+                     soft_wrap=True)
+        stdout.print("  tasks run on the LocalExecutor natively (MWAA: Celery on SQS)")
+    else:
+        stdout.print(f"  {workers} Celery worker(s) fed by SQS on LocalStack")
 
 
 @click.command()
@@ -46,8 +65,12 @@ def up(project_dir, port, quiet):
 def down(project_dir, purge):
     """Stop every process of the local environment."""
     project = load_project(project_dir)
-    stopped = NativeEnvironment(project).down()
-    stdout.print(f"Stopped {', '.join(stopped)}" if stopped else "Nothing was running")
+    if select.last_runtime(project) == "compose":
+        select.environment(project, "compose").down(purge=purge)
+        stdout.print("Stopped the compose stack")
+    else:
+        stopped = NativeEnvironment(project).down()
+        stdout.print(f"Stopped {', '.join(stopped)}" if stopped else "Nothing was running")
     if purge:
         from mwaa_kit.runtime.native.environment import remove_state
 
@@ -62,7 +85,19 @@ def down(project_dir, purge):
 @friendly_errors
 def status(project_dir, output_format):
     """Show which processes run, their ports, and the UI address."""
-    current = NativeEnvironment(load_project(project_dir)).status()
+    project = load_project(project_dir)
+    if select.last_runtime(project) == "compose":
+        containers = select.environment(project, "compose").containers()
+        if output_format == "json":
+            print_json({"runtime": "compose", "containers": containers,
+                        "running": bool(containers) and all(
+                            c["state"] in ("running", "exited") for c in containers)})
+        else:
+            for container in containers:
+                stdout.print(f"{container['service'] or '':<12} {container['name']:<40} "
+                             f"{container['state']}")
+        return
+    current = NativeEnvironment(project).status()
     if output_format == "json":
         print_json(current.to_dict())
         return
@@ -90,7 +125,11 @@ def status(project_dir, output_format):
 @friendly_errors
 def logs(project_dir, component, follow, lines):
     """Print the logs of one COMPONENT (scheduler, api-server, aws, ...), or list them."""
-    files = NativeEnvironment(load_project(project_dir)).log_files()
+    project = load_project(project_dir)
+    if select.last_runtime(project) == "compose" and component:
+        select.environment(project, "compose").logs(component, follow)
+        return
+    files = NativeEnvironment(project).log_files()
     if component is None:
         for name, path in files.items():
             stdout.print(f"{name:<16} {path}")

@@ -148,7 +148,7 @@ def _refuse_forced_exports(script: Path, version, exports: dict[str, str]) -> No
 def _link_dags(source: Path, target: Path) -> None:
     """Point AIRFLOW_HOME/dags at the project's dags/ so edits are picked up live."""
     source.mkdir(parents=True, exist_ok=True)
-    if target.is_symlink() and target.resolve() == source.resolve():
+    if target.resolve() == source.resolve():  # already there: a link, or a container mount
         return
     if target.is_symlink() or target.is_file():
         target.unlink()

@@ -22,7 +22,8 @@ def run_cli(*arguments: str, project: Path, check: bool = False, timeout: float 
     """Run `mwaa-kit ARGUMENTS` in `project`, as a user would."""
     result = subprocess.run(
         [sys.executable, "-m", "mwaa_kit", *arguments], cwd=project, capture_output=True,
-        text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"},
+        text=True, timeout=timeout,
+        env={"MWAA_KIT_RUNTIME": "native", **os.environ, "COLUMNS": "200"},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"mwaa-kit {' '.join(arguments)} failed:\n{result.stdout}\n"

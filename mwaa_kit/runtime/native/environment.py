@@ -409,6 +409,14 @@ class NativeEnvironment:
             "The AWS emulator is not running. Start the environment with `mwaa-kit up`."
         )
 
+    def airflow(self, *arguments: str, capture: bool = True) -> subprocess.CompletedProcess:
+        """A one-off Airflow CLI command with the environment of a worker."""
+        prepared = self.prepared()
+        return subprocess.run(
+            prepared.airflow(*arguments), env=prepared.env("worker"), cwd=self.home, text=True,
+            **({"capture_output": True} if capture else {"stdout": sys.stderr}),
+        )
+
     def run_states(self, dag_id: str, run_id: str | None = None) -> dict:
         prepared = self.prepared()
         command = [str(prepared.virtualenv.python), str(_IN_AIRFLOW / "run_states.py"), dag_id]
@@ -416,10 +424,15 @@ class NativeEnvironment:
             command.append(run_id)
         result = subprocess.run(command, env=prepared.env("worker"), capture_output=True,
                                 text=True, cwd=self.home)
-        for line in reversed(result.stdout.splitlines()):
-            if line.startswith("MWAA_KIT_JSON:"):
-                return json.loads(line.removeprefix("MWAA_KIT_JSON:"))
-        raise RuntimeError(f"could not read the run's state:\n{result.stderr[-2000:]}")
+        return parse_run_states(result)
+
+
+def parse_run_states(result: subprocess.CompletedProcess) -> dict:
+    """The JSON line run_states.py prints, whatever else Airflow logged around it."""
+    for line in reversed(result.stdout.splitlines()):
+        if line.startswith("MWAA_KIT_JSON:"):
+            return json.loads(line.removeprefix("MWAA_KIT_JSON:"))
+    raise RuntimeError(f"could not read the run's state:\n{result.stderr[-2000:]}")
 
 
 def remove_state(project: Project) -> None:

@@ -1,0 +1,185 @@
+"""The entrypoint of the MWAA-like Airflow image: apply the contract, then run the
+processes of one MWAA container.
+
+    python -m mwaa_kit.runtime.compose.entrypoint scheduler|webserver|worker|init
+    python -m mwaa_kit.runtime.compose.entrypoint airflow ARGS...     (one-off command)
+    python -m mwaa_kit.runtime.compose.entrypoint run-states DAG_ID [RUN_ID]
+
+Like an MWAA container, each one sources startup.sh, installs requirements.txt (into a
+virtualenv shared through a volume, built once under a lock), extracts plugins.zip and
+applies the forced configuration before starting Airflow. `init` migrates the metadata
+database and seeds the emulated AWS account from seed.toml, then exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+from mwaa_kit import catalog
+from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, prepare
+from mwaa_kit.emulators.aws import seed as aws_seed
+
+HOME = Path(os.environ.get("AIRFLOW_HOME", "/usr/local/airflow"))
+BUNDLE = Path(os.environ.get("MWAA_KIT_BUNDLE_DIR", "/mwaa/bundle"))
+
+
+def _bundle() -> Bundle:
+    plugins = BUNDLE / "plugins.zip"
+    requirements = BUNDLE / "requirements" / "requirements.txt"
+    startup = BUNDLE / "requirements" / "startup.sh"
+    return Bundle(
+        dags_dir=HOME / "dags",
+        plugins_zip=plugins if plugins.exists() else None,
+        requirements_text=requirements.read_text() if requirements.exists() else "",
+        startup_script=startup if startup.exists() else None,
+        airflow_config=json.loads(os.environ.get("MWAA_KIT_AIRFLOW_CONFIG", "{}")),
+    )
+
+
+def _runtime_options(version: catalog.AirflowVersion) -> dict[str, str]:
+    """What only the stack knows: its database, its SQS broker, its ports."""
+    env = os.environ
+    concurrency = catalog.mwaa().environment_classes[env.get("MWAA_KIT_ENVIRONMENT_CLASS",
+                                                             "mw1.small")]
+    options = {
+        "database.sql_alchemy_conn": env["MWAA_KIT_DATABASE_URL"],
+        "celery.broker_url": env["MWAA_KIT_BROKER_URL"],
+        "celery.result_backend": "db+" + env["MWAA_KIT_DATABASE_URL"].replace(
+            "postgresql+psycopg2", "postgresql"),
+        "celery_broker_transport_options.region": env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "celery_broker_transport_options.is_secure": "False",
+        "celery.worker_concurrency": str(concurrency),
+        "core.parallelism": str(concurrency * int(env.get("MWAA_KIT_WORKERS", "1"))),
+        # One shared key, as every MWAA container of an environment has the same.
+        "core.fernet_key": env["MWAA_KIT_FERNET_KEY"],
+    }
+    if version.major >= 3:
+        options.update({
+            "api.port": "8080",
+            "api.workers": "1",
+            "api.base_url": env.get("MWAA_KIT_UI_URL", "http://localhost:8080"),
+            "core.execution_api_server_url": "http://webserver:8080/execution/",
+            "api_auth.jwt_secret": env["MWAA_KIT_FERNET_KEY"],
+            "core.simple_auth_manager_users": "admin:admin",
+            "core.simple_auth_manager_passwords_file": "/mwaa/state/admin-password.json",
+        })
+    else:
+        options.update({"webserver.web_server_port": "8080", "webserver.workers": "1",
+                        "webserver.secret_key": env["MWAA_KIT_FERNET_KEY"]})
+    return options
+
+
+def _prepared(version: catalog.AirflowVersion) -> PreparedEnvironment:
+    runtime_env = {
+        name: os.environ[name] for name in (
+            "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+            "REQUESTS_CA_BUNDLE",
+        ) if name in os.environ
+    }
+    return prepare(
+        _bundle(), version, os.environ.get("MWAA_KIT_ENVIRONMENT_NAME", "MwaaEnvironment"),
+        os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), HOME,
+        Path(os.environ["MWAA_KIT_CACHE_DIR"]), _runtime_options(version), runtime_env,
+        report=lambda message: print(f"mwaa-kit: {message}", flush=True),
+    )
+
+
+def _supervise(commands: list[list[str]], env: dict[str, str]) -> int:
+    """Run `commands` together; when one exits, stop the others and exit with its status."""
+    children = [subprocess.Popen(command, env=env, cwd=HOME) for command in commands]
+
+    def forward(signum, frame):
+        for child in children:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    pid, status = os.wait()
+    for child in children:
+        if child.pid != pid and child.poll() is None:
+            child.terminate()
+    for child in children:
+        child.wait()
+    return os.waitstatus_to_exitcode(status)
+
+
+def _init(prepared: PreparedEnvironment) -> int:
+    env = prepared.env("scheduler")
+    subprocess.run(prepared.airflow("db", "migrate"), env=env, check=True, cwd=HOME)
+    password = Path("/mwaa/state/admin-password.json")
+    if not password.exists():
+        import secrets
+
+        password.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
+        password.chmod(0o644)
+    values = {key.removeprefix("MWAA_KIT_SEED_").lower(): value
+              for key, value in os.environ.items() if key.startswith("MWAA_KIT_SEED_")}
+    seed = aws_seed.load_seed(BUNDLE / "seed.toml", values)
+    written = aws_seed.apply_seed(seed, boto3.session.Session(), os.environ["AWS_ENDPOINT_URL"])
+    print(f"mwaa-kit: seeded {json.dumps(written)}", flush=True)
+    return 0
+
+
+def _wait_for_services(timeout: float = 300) -> None:
+    """Wait for every host:port of MWAA_KIT_WAIT_FOR (compose's depends_on only orders
+    starts; health conditions need an engine that runs healthchecks)."""
+    for target in filter(None, os.environ.get("MWAA_KIT_WAIT_FOR", "").split(",")):
+        host, port = target.rsplit(":", 1)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection((host, int(port)), timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"mwaa-kit: {target} did not answer in {timeout:.0f} s") from None
+                time.sleep(1)
+
+
+def _write_ca_bundle() -> None:
+    """The image's CAs plus the Salesforce stub's, for requests' REQUESTS_CA_BUNDLE."""
+    target = os.environ.get("REQUESTS_CA_BUNDLE")
+    if not target:
+        return
+    parts = [Path("/etc/ssl/certs/ca-certificates.crt").read_text()]
+    stub_ca = Path("/mwaa/salesforce/ca.pem")
+    for _ in range(60):  # the stub writes its CA when it first starts
+        if stub_ca.exists() or "salesforce" not in os.environ.get("MWAA_KIT_WAIT_FOR", ""):
+            break
+        time.sleep(1)
+    if stub_ca.exists():
+        parts.append(stub_ca.read_text())
+    Path(target).write_text("\n".join(parts))
+
+
+def main(container: str, *arguments: str) -> int:
+    _wait_for_services()
+    _write_ca_bundle()
+    version = catalog.get_version(os.environ.get("MWAA_KIT_AIRFLOW_VERSION",
+                                                 catalog.DEFAULT_VERSION))
+    prepared = _prepared(version)
+    if container == "init":
+        return _init(prepared)
+    if container == "airflow":
+        command = prepared.airflow(*arguments)
+        os.execve(command[0], command, prepared.env("worker"))
+    if container == "run-states":
+        script = Path(__file__).resolve().parent.parent / "in_airflow" / "run_states.py"
+        python = str(prepared.virtualenv.python)
+        os.execve(python, [python, str(script), *arguments], prepared.env("worker"))
+    commands = [prepared.airflow(*command[1:]) for command in version.components[container]]
+    return _supervise(commands, prepared.env(container))
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,203 @@
+"""The compose runtime, host side: run docker-compose.yml with Docker Compose v2 or
+podman-compose, for the project in the current folder.
+
+The containers apply the contract themselves (see entrypoint.py); this side only
+prepares the bundle they mount (plugins.zip built like `package` builds it, the
+requirements folder, seed.toml), writes the variables the compose file reads, and runs
+the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from mwaa_kit.contract.configuration import refuse_forced_overrides
+from mwaa_kit.contract.plugins import build_plugins_zip
+from mwaa_kit.project import Project
+from mwaa_kit.runtime import processes
+from mwaa_kit.runtime.native.environment import parse_run_states
+
+KIT_SOURCE = Path(__file__).resolve().parents[3]
+COMPOSE_FILE = KIT_SOURCE / "docker-compose.yml"
+# Base images a machine without a registry builds locally (docker/base/); elsewhere the
+# compose file's public defaults apply.
+BASE_IMAGE_VARIABLES = ("AIRFLOW_BASE_IMAGE", "POSTGRES_BASE_IMAGE", "LOCALSTACK_BASE_IMAGE",
+                        "STUB_BASE_IMAGE")
+_HEALTH = {2: "/health", 3: "/api/v2/monitor/health"}
+
+
+class ContainerEngineUnavailableError(RuntimeError):
+    """Neither Docker Compose v2 nor podman-compose can run here."""
+
+
+def compose_command() -> list[str] | None:
+    """The compose command of the first container engine that answers, else None."""
+    if shutil.which("docker") and _answers(["docker", "info"]) and _answers(
+            ["docker", "compose", "version"]):
+        return ["docker", "compose"]
+    if shutil.which("podman") and _answers(["podman", "info"]):
+        podman_compose = shutil.which("podman-compose") or str(
+            Path(sys.executable).parent / "podman-compose")
+        if Path(podman_compose).exists():
+            return [podman_compose]
+    return None
+
+
+def _answers(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+class ComposeEnvironment:
+    """One project's stack, named after its environment."""
+
+    def __init__(self, project: Project, report: Callable[[str], None] = lambda m: None):
+        self.project = project
+        self.report = report
+        self.version = project.version
+        self.compose_dir = project.state_dir / "compose"
+        self.bundle_dir = self.compose_dir / "bundle"
+        self.env_file = self.compose_dir / "compose.env"
+        self.name = "mwaa-kit-" + project.environment_name.lower()
+
+    def _compose(self, *arguments: str, check: bool = True, capture: bool = True):
+        command = compose_command()
+        if command is None:
+            raise ContainerEngineUnavailableError(
+                "No container engine answers: install Docker (with Compose v2) or podman and "
+                "podman-compose, or use the native runtime (`--runtime native`)."
+            )
+        result = subprocess.run(
+            [*command, "-f", str(COMPOSE_FILE), "-p", self.name, "--env-file",
+             str(self.env_file), *arguments],
+            cwd=self.project.root, capture_output=capture, text=True,
+        )
+        if check and result.returncode != 0:
+            output = (result.stdout or "") + (result.stderr or "")
+            raise RuntimeError(f"`compose {' '.join(arguments)}` failed:\n" + output[-3000:])
+        return result
+
+    # ------------------------------------------------------------------ up
+    def up(self, workers: int = 1, ui_port: int | None = None) -> dict:
+        refuse_forced_overrides(self.version, self.project.airflow_config)
+        self._write_bundle()
+        ports = {"ui": ui_port or processes.free_port(8080), "aws": processes.free_port(),
+                 "salesforce": processes.free_port()}
+        self._write_env_file(ports, workers)
+        self.report("Building the images (reused when nothing changed)")
+        self._compose("build")
+        self.report(f"Starting the stack with {workers} Celery worker(s)")
+        self._compose("up", "-d", "--scale", f"worker={workers}")
+        url = f"http://127.0.0.1:{ports['ui']}"
+        self.report("Waiting for the webserver (the containers install requirements first)")
+        self._wait_http(url + _HEALTH[self.version.major], timeout=900)
+        state = {"runtime": "compose", "airflow_version": self.version.airflow_version,
+                 "ui_url": url, "ports": ports, "workers": workers}
+        (self.compose_dir / "state.json").write_text(json.dumps(state, indent=2))
+        return state
+
+    def _write_bundle(self) -> None:
+        """What the containers mount at /mwaa/bundle: MWAA's bundle plus seed.toml."""
+        shutil.rmtree(self.bundle_dir, ignore_errors=True)
+        (self.bundle_dir / "requirements").mkdir(parents=True)
+        if self.project.plugins_dir.is_dir():
+            build_plugins_zip(self.project.plugins_dir, self.bundle_dir / "plugins.zip")
+        for source in (self.project.requirements_file, self.project.startup_script):
+            if source.exists():
+                shutil.copyfile(source, self.bundle_dir / "requirements" / source.name)
+        if self.project.seed_file.exists():
+            shutil.copyfile(self.project.seed_file, self.bundle_dir / "seed.toml")
+
+    def _write_env_file(self, ports: dict[str, int], workers: int) -> None:
+        key_file = self.compose_dir / "fernet-key"
+        if not key_file.exists():
+            key_file.write_text(_fernet_key())
+            key_file.chmod(0o600)
+        values = {
+            "AIRFLOW_VERSION": self.version.airflow_version,
+            "MWAA_KIT_SOURCE": str(KIT_SOURCE),
+            "MWAA_KIT_PROJECT_DIR": str(self.project.root),
+            "MWAA_KIT_ENVIRONMENT_NAME": self.project.environment_name,
+            "MWAA_KIT_SEED_ENVIRONMENT_NAME": self.project.environment_name.lower(),
+            "MWAA_KIT_ENVIRONMENT_CLASS": self.project.environment_class,
+            "MWAA_KIT_AIRFLOW_CONFIG": json.dumps(self.project.airflow_config),
+            "MWAA_KIT_WORKERS": str(workers),
+            "MWAA_KIT_FERNET_KEY": key_file.read_text().strip(),
+            "MWAA_KIT_UI_PORT": str(ports["ui"]),
+            "MWAA_KIT_AWS_PORT": str(ports["aws"]),
+            "MWAA_KIT_SALESFORCE_PORT": str(ports["salesforce"]),
+            "AWS_REGION": self.project.region,
+        }
+        for name in (*BASE_IMAGE_VARIABLES, "LOCALSTACK_AUTH_TOKEN"):
+            if os.environ.get(name):
+                values[name] = os.environ[name]
+        self.env_file.touch(mode=0o600)
+        self.env_file.write_text("".join(f"{k}='{v}'\n" for k, v in values.items()))
+
+    def _wait_http(self, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=3):
+                    return
+            except OSError:
+                time.sleep(2)
+        raise TimeoutError(f"{url} did not answer within {timeout:.0f} s; see "
+                           "`mwaa-kit logs webserver`")
+
+    # ------------------------------------------------------- down, status
+    def down(self, purge: bool = False) -> None:
+        if self.env_file.exists():
+            self._compose("down", *(["-v"] if purge else []), check=False)
+
+    def containers(self) -> list[dict]:
+        """name, service and state of each container of the stack."""
+        if compose_command() and compose_command()[0] == "docker":
+            out = self._compose("ps", "-a", "--format", "json", check=False).stdout
+            rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+            return [{"name": r["Name"], "service": r["Service"], "state": r["State"]}
+                    for r in rows]
+        out = subprocess.run(
+            ["podman", "ps", "-a", "--filter", f"label=io.podman.compose.project={self.name}",
+             "--format", "json"], capture_output=True, text=True).stdout
+        return [{"name": r["Names"][0], "service": r["Labels"].get("com.docker.compose.service"),
+                 "state": r["State"]} for r in json.loads(out or "[]")]
+
+    def logs(self, service: str, follow: bool = False) -> None:
+        self._compose("logs", *(["-f"] if follow else []), service, check=False, capture=False)
+
+    def airflow(self, *arguments: str, capture: bool = True) -> subprocess.CompletedProcess:
+        """A one-off Airflow CLI command in the scheduler container, with the contract's
+        environment of a worker."""
+        return self._entrypoint("airflow", *arguments, capture=capture)
+
+    def run_states(self, dag_id: str, run_id: str | None = None) -> dict:
+        return parse_run_states(self._entrypoint("run-states", dag_id, *filter(None, [run_id])))
+
+    def _entrypoint(self, *arguments: str, capture: bool = True):
+        return self._compose("exec", "-T", "scheduler", "python3", "-m",
+                             "mwaa_kit.runtime.compose.entrypoint", *arguments, check=False,
+                             capture=capture)
+
+
+def _fernet_key() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def default_runtime() -> str:
+    """compose when a container engine answers, else the embedded native runtime."""
+    return "compose" if compose_command() else "native"
+
