@@ -10,7 +10,7 @@ from mwaa_kit.cli.environment import project_option
 from mwaa_kit.cli.output import UserFacingError, friendly_errors, print_json, stdout
 from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
 from mwaa_kit.project import load_project
-from mwaa_kit.runtime.native.environment import NativeEnvironment
+from mwaa_kit.runtime.select import running_environment
 
 
 @click.group()
@@ -28,7 +28,7 @@ def ls(project_dir, uri, output_format):
     """List buckets, or the objects under URI (s3://bucket/prefix)."""
     project = load_project(project_dir)
     s3 = boto3.client(
-        "s3", endpoint_url=NativeEnvironment(project).aws_endpoint(),
+        "s3", endpoint_url=running_environment(project).aws_endpoint(),
         region_name=project.region,
         aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],

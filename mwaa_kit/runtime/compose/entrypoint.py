@@ -126,7 +126,20 @@ def _init(prepared: PreparedEnvironment) -> int:
     seed = aws_seed.load_seed(BUNDLE / "seed.toml", values)
     written = aws_seed.apply_seed(seed, boto3.session.Session(), os.environ["AWS_ENDPOINT_URL"])
     print(f"mwaa-kit: seeded {json.dumps(written)}", flush=True)
+    _init_marker().write_text("done\n")
     return 0
+
+
+def _init_marker() -> Path:
+    return Path("/mwaa/state") / f"init-{os.environ.get('MWAA_KIT_RUN_ID', 'manual')}"
+
+
+def _wait_for_init(timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    while not _init_marker().exists():
+        if time.monotonic() > deadline:
+            raise SystemExit("mwaa-kit: the init job did not finish; see its logs")
+        time.sleep(2)
 
 
 def _wait_for_services(timeout: float = 300) -> None:
@@ -170,6 +183,7 @@ def main(container: str, *arguments: str) -> int:
     prepared = _prepared(version)
     if container == "init":
         return _init(prepared)
+    _wait_for_init()
     if container == "airflow":
         command = prepared.airflow(*arguments)
         os.execve(command[0], command, prepared.env("worker"))

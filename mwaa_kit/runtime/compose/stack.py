@@ -138,12 +138,29 @@ class ComposeEnvironment:
             "MWAA_KIT_AWS_PORT": str(ports["aws"]),
             "MWAA_KIT_SALESFORCE_PORT": str(ports["salesforce"]),
             "AWS_REGION": self.project.region,
+            "MWAA_KIT_RUN_ID": secrets.token_hex(6),
         }
+        wait_for = ["postgres:5432", "localstack:4566"]
+        if self._uses_salesforce():
+            values["COMPOSE_PROFILES"] = "salesforce"
+            wait_for.append("salesforce:8443")
+        values["MWAA_KIT_WAIT_FOR"] = ",".join(wait_for)
         for name in (*BASE_IMAGE_VARIABLES, "LOCALSTACK_AUTH_TOKEN"):
             if os.environ.get(name):
                 values[name] = os.environ[name]
         self.env_file.touch(mode=0o600)
         self.env_file.write_text("".join(f"{k}='{v}'\n" for k, v in values.items()))
+
+    def _uses_salesforce(self) -> bool:
+        from mwaa_kit.emulators.aws.seed import load_seed
+
+        placeholders = {name: "" for name in ("salesforce_domain", "salesforce_port",
+                                              "aws_endpoint_url", "region", "environment_name")}
+        return bool(load_seed(self.project.seed_file, placeholders).salesforce)
+
+    def aws_endpoint(self) -> str:
+        state = json.loads((self.compose_dir / "state.json").read_text())
+        return f"http://127.0.0.1:{state['ports']['aws']}"
 
     def _wait_http(self, url: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -160,6 +177,21 @@ class ComposeEnvironment:
     def down(self, purge: bool = False) -> None:
         if self.env_file.exists():
             self._compose("down", *(["-v"] if purge else []), check=False)
+        if (compose_command() or [""])[0] != "docker":
+            self._remove_podman_leftovers(purge)
+
+    def _remove_podman_leftovers(self, purge: bool) -> None:
+        """podman-compose's down misses scaled replicas (and the volumes they hold)."""
+        label = f"label=io.podman.compose.project={self.name}"
+        ids = subprocess.run(["podman", "ps", "-aq", "--filter", label],
+                             capture_output=True, text=True).stdout.split()
+        if ids:
+            subprocess.run(["podman", "rm", "-f", "-t", "10", *ids], capture_output=True)
+        if purge:
+            volumes = subprocess.run(["podman", "volume", "ls", "-q", "--filter", label],
+                                     capture_output=True, text=True).stdout.split()
+            if volumes:
+                subprocess.run(["podman", "volume", "rm", "-f", *volumes], capture_output=True)
 
     def containers(self) -> list[dict]:
         """name, service and state of each container of the stack."""

@@ -56,5 +56,5 @@ def test_every_airflow_container_runs_the_contract_entrypoint(compose):
         service = compose["services"][name]
         assert service["image"].startswith("mwaa-kit/airflow:")
         assert service["build"]["dockerfile"] == "docker/airflow/Dockerfile"
-    assert compose["services"]["scheduler"]["depends_on"]["init"]["condition"] == (
-        "service_completed_successfully")
+    environment = compose["x-airflow"]["environment"]
+    assert "MWAA_KIT_RUN_ID" in environment and "MWAA_KIT_WAIT_FOR" in environment
