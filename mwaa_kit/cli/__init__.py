@@ -16,6 +16,10 @@ _SUBCOMMANDS = {
     "dags": "mwaa_kit.cli.dags:dags",
     "aws": "mwaa_kit.cli.aws:aws",
     "salesforce": "mwaa_kit.cli.salesforce:salesforce",
+    "validate": "mwaa_kit.cli.validate:validate",
+    "test-requirements": "mwaa_kit.cli.validate:test_requirements",
+    "test-startup-script": "mwaa_kit.cli.validate:test_startup_script",
+    "package": "mwaa_kit.cli.package:package",
 }
 
 

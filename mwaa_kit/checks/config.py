@@ -1,0 +1,43 @@
+"""The configuration check: options MWAA refuses, and options Airflow does not know."""
+
+from __future__ import annotations
+
+from mwaa_kit.checks.findings import CheckResult
+from mwaa_kit.checks.scratch import Scratch
+from mwaa_kit.contract import configuration
+from mwaa_kit.project import CONFIG_FILE, Project
+
+
+def refused(project: Project, result: CheckResult) -> None:
+    """The contract's rule: forced and managed options may not be set."""
+    refused_options = configuration.refused_options(project.version)
+    for option in sorted(project.airflow_config):
+        if option in refused_options:
+            result.add("error", f"{option}: MWAA manages this option itself and refuses "
+                       "an environment that sets it", file=CONFIG_FILE,
+                       code="config.refused_option",
+                       hint=f"remove \"{option}\" from [airflow_config]")
+    result.details["options"] = len(project.airflow_config)
+
+
+def known(scratch: Scratch, result: CheckResult) -> None:
+    """Warn about sections and keys this Airflow and its providers do not define."""
+    report = scratch.run_script("config_options.py", timeout=300)
+    options = {section: set(keys) for section, keys in report["options"].items()}
+    renamed = report["deprecated"]
+    for option in sorted(scratch.project.airflow_config):
+        section, key = option.split(".", 1)
+        if option in renamed:
+            result.add("warning", f"{option} was renamed to {renamed[option]} in this "
+                       "Airflow version", file=CONFIG_FILE, code="config.renamed_option",
+                       hint=f"use \"{renamed[option]}\"")
+        elif section not in options:
+            result.add("warning", f"{option}: Airflow {scratch.project.airflow_version} has "
+                       f"no [{section}] section (nor do its installed providers); MWAA "
+                       "would accept it and Airflow would ignore it", file=CONFIG_FILE,
+                       code="config.unknown_option", hint="check the spelling")
+        elif key not in options[section]:
+            result.add("warning", f"{option}: [{section}] has no option '{key}' in Airflow "
+                       f"{scratch.project.airflow_version}; it would be ignored",
+                       file=CONFIG_FILE, code="config.unknown_option",
+                       hint="check the spelling")

@@ -1,0 +1,255 @@
+"""The requirements check: a dry-run resolution of requirements.txt as MWAA installs it.
+
+Nothing is installed. The resolution uses the contract's own rules
+(contract.requirements.effective_requirements: the version's constraints unless the file
+has its own `-c` line; MWAA's essential pins always) and resolves for MWAA's platform
+(Linux x86_64, the version's Python), with MWAA's image (Airflow and its preinstalled
+providers) in the same resolution.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from uv import find_uv_bin
+
+from mwaa_kit import catalog
+from mwaa_kit.catalog.locks import PLATFORM
+from mwaa_kit.checks.findings import CheckResult
+from mwaa_kit.contract.requirements import effective_requirements, has_own_constraints
+from mwaa_kit.project import Project, cache_dir
+
+FILE = "requirements/requirements.txt"
+_CONSTRAINTS_URL = re.compile(r"constraints-(\d+(?:\.\d+)+)/constraints-(\d+\.\d+)\.txt")
+_COMPILED_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".pyx", ".f", ".f90", ".rs", ".go")
+_COMPILED_FILES = ("Cargo.toml",)
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int
+    text: str
+    requirement: Requirement | None
+
+
+def parse_lines(text: str) -> list[Line]:
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.split(" #", 1)[0].strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        requirement = None
+        if not stripped.startswith("-"):
+            try:
+                requirement = Requirement(stripped)
+            except InvalidRequirement:
+                requirement = None
+        lines.append(Line(number, stripped, requirement))
+    return lines
+
+
+def constraints_line(lines: list[Line]) -> Line | None:
+    return next((line for line in lines if has_own_constraints(line.text)), None)
+
+
+def essential_conflicts(version: catalog.AirflowVersion, lines: list[Line],
+                        result: CheckResult) -> None:
+    """Requirements whose version range excludes what MWAA's essential pins keep."""
+    pins = {}
+    for pin in version.essential_pins:
+        name, _, pinned = pin.partition("==")
+        pins[canonicalize_name(name)] = (name, pinned)
+    for line in lines:
+        requirement = line.requirement
+        if requirement is None:
+            continue
+        pinned = pins.get(canonicalize_name(requirement.name))
+        if pinned and requirement.specifier and not requirement.specifier.contains(
+                pinned[1], prereleases=True):
+            result.add("error", f"'{line.text}' fights MWAA's essential pin {pinned[0]}=="
+                       f"{pinned[1]}: MWAA always installs that version, so this line can "
+                       "never be satisfied", file=FILE, line=line.number,
+                       code="requirements.essential_pin",
+                       hint=f"remove the version from '{requirement.name}' (or the line)")
+
+
+def check_constraints_line(version: catalog.AirflowVersion, lines: list[Line],
+                           result: CheckResult) -> None:
+    line = constraints_line(lines)
+    if line is None:
+        result.add("info", f"no constraints line: MWAA adds {version.constraints_url}",
+                   file=FILE)
+        return
+    target = line.text.split("=", 1)[1] if line.text.startswith("--constraint=") else \
+        line.text.split(None, 1)[1]
+    target = target.strip().strip('"').strip("'")
+    match = _CONSTRAINTS_URL.search(target)
+    if match is None:
+        result.add("warning", f"constraints line '{line.text}' does not say which Airflow "
+                   "and Python version it is for; MWAA uses it instead of its own "
+                   "constraints", file=FILE, line=line.number,
+                   code="requirements.constraints_line",
+                   hint=f"use {version.constraints_url}, or remove the line")
+        return
+    airflow, python = match.groups()
+    if (airflow, python) != (version.airflow_version, version.python_version):
+        result.add("error", f"constraints line is for Airflow {airflow} on Python {python}; "
+                   f"this environment runs Airflow {version.airflow_version} on Python "
+                   f"{version.python_version}", file=FILE, line=line.number,
+                   code="requirements.constraints_line",
+                   hint=f"use {version.constraints_url}, or remove the line (MWAA then "
+                        "adds the right one)")
+
+
+def _uv_env() -> dict[str, str]:
+    return {**os.environ, "UV_SYSTEM_CERTS": os.environ.get("UV_SYSTEM_CERTS", "true")}
+
+
+def resolve(version: catalog.AirflowVersion, requirements_text: str, workdir: Path,
+            extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`uv pip compile` of MWAA's image plus the requirements, for MWAA's platform."""
+    constraints_text, _ = catalog.constraints_text(version, cache_dir() / "constraints")
+    constraints = workdir / "constraints.txt"
+    constraints.write_text(constraints_text)
+    essential = workdir / "essential-pins.txt"
+    essential.write_text("\n".join(version.essential_pins) + "\n")
+    base = workdir / "image.in"
+    base.write_text("\n".join([f"apache-airflow=={version.airflow_version}",
+                               *version.preinstalled_providers]) + "\n")
+    user = workdir / "requirements.txt"
+    user.write_text(effective_requirements(requirements_text, constraints))
+    command = [
+        find_uv_bin(), "pip", "compile", str(base), str(user), "-c", str(essential),
+        "--python-version", version.python_version, "--python-platform", PLATFORM,
+        "--no-header", "--no-annotate", "--quiet", *extra,
+    ]
+    if has_own_constraints(requirements_text):
+        command[5:5] = ["-c", str(constraints)]  # the image itself keeps MWAA's constraints
+    return subprocess.run(command, capture_output=True, text=True, env=_uv_env(),
+                          cwd=workdir, timeout=catalog.mwaa().requirements_timeout_seconds)
+
+
+def uv_reason(stderr: str) -> str:
+    lines = [line.strip(" ╰─▶×│") for line in stderr.strip().splitlines()]
+    lines = [line.strip() for line in lines if line.strip() and not line.startswith("hint")]
+    return " ".join(lines)[:1500]
+
+
+def _names_in(message: str, lines: list[Line]) -> list[Line]:
+    lowered = message.lower().replace("_", "-")
+    found = [line for line in lines if line.requirement and re.search(
+        rf"(?<![\w-]){re.escape(canonicalize_name(line.requirement.name))}(?![\w-])",
+        lowered)]
+    return found
+
+
+def pinned(resolution: str) -> dict[str, str]:
+    pins = {}
+    for raw in resolution.splitlines():
+        line = raw.split("#", 1)[0].split(";", 1)[0].strip()
+        if "==" in line:
+            name, _, pinned_version = line.partition("==")
+            pins[canonicalize_name(name.split("[", 1)[0])] = pinned_version.strip()
+    return pins
+
+
+def run(project: Project, result: CheckResult) -> None:
+    version = project.version
+    text = project.requirements_file.read_text() if project.requirements_file.exists() else ""
+    lines = parse_lines(text)
+    if not any(line.requirement for line in lines):
+        result.add("info", "no requirements beyond MWAA's image", file=FILE)
+    essential_conflicts(version, lines, result)
+    check_constraints_line(version, lines, result)
+    with tempfile.TemporaryDirectory(prefix="mwaa-kit-requirements-") as scratch:
+        workdir = Path(scratch)
+        resolved = resolve(version, text, workdir)
+        if resolved.returncode != 0:
+            reason = uv_reason(resolved.stderr)
+            culprits = _names_in(reason, lines) or [None]
+            for line in culprits:
+                named = f"'{line.requirement.name}' " if line else ""
+                result.add("error", f"{named}cannot be installed with Airflow "
+                           f"{version.airflow_version}'s constraints and MWAA's essential "
+                           f"pins: {reason}", file=FILE, line=line.number if line else None,
+                           code="requirements.unresolvable",
+                           hint="pick a version allowed by the constraints, or drop the pin")
+            return
+        pins = pinned(resolved.stdout)
+        result.details["resolved_packages"] = len(pins)
+        user_pins = {canonicalize_name(line.requirement.name): pins.get(
+            canonicalize_name(line.requirement.name)) for line in lines if line.requirement}
+        result.details["requirements"] = user_pins
+        wheels_only = resolve(version, text, workdir, ("--only-binary", ":all:"))
+        if wheels_only.returncode != 0:
+            _source_builds(version, wheels_only.stderr, lines, workdir, result)
+
+
+def _source_builds(version: catalog.AirflowVersion, stderr: str, lines: list[Line],
+                   workdir: Path, result: CheckResult) -> None:
+    """A package with no wheel for MWAA's platform builds from source there."""
+    reason = uv_reason(stderr)
+    names = re.findall(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([\w.+!-]+) has no (?:usable )?wheels",
+                       reason) or re.findall(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:==| )([\w.+!-]+)"
+                                             r"[^.]*?(?:no wheels|no usable wheels)", reason)
+    if not names:
+        result.add("warning", f"a package has no wheel for MWAA's platform: {reason}",
+                   file=FILE, code="requirements.sdist_only")
+        return
+    by_name = {canonicalize_name(line.requirement.name): line for line in lines
+               if line.requirement}
+    for name, found_version in names[:3]:
+        line = by_name.get(canonicalize_name(name))
+        compiled = _needs_compiler(name, found_version, workdir)
+        where = {"file": FILE, "line": line.number if line else None}
+        if compiled:
+            result.add("error", f"{name}=={found_version} has no wheel for Linux x86_64 / "
+                       f"Python {version.python_version} and its source has compiled code "
+                       f"({compiled}); MWAA's image has "
+                       "no compiler, so the install fails there", **where,
+                       code="requirements.needs_compiler",
+                       hint="choose a version with a manylinux wheel, or build the wheel "
+                            "and ship it with `mwaa-kit package --wheels`")
+        else:
+            result.add("warning", f"{name}=={found_version} has no wheel for MWAA's "
+                       "platform and is built from source at every MWAA install "
+                       "(it looks pure Python, so it should build)", **where,
+                       code="requirements.sdist_only",
+                       hint="`mwaa-kit package --wheels` ships a built wheel instead")
+
+
+def _needs_compiler(name: str, found_version: str, workdir: Path) -> str | None:
+    """The first compiled-language source file in the package's sdist, if any."""
+    download = workdir / "sdists"
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+               "-q", "-d", str(download), f"{name}=={found_version}"]
+    try:
+        subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
+    except (subprocess.SubprocessError, OSError):
+        return "its source could not be inspected"
+    for archive in sorted(download.glob("*")):
+        for member in _members(archive):
+            if member.endswith(_COMPILED_SOURCES) or member.rsplit("/", 1)[-1] in _COMPILED_FILES:
+                return member.split("/", 1)[-1]
+    return None
+
+
+def _members(archive: Path) -> list[str]:
+    if archive.suffix == ".zip":
+        with zipfile.ZipFile(archive) as opened:
+            return opened.namelist()
+    try:
+        with tarfile.open(archive) as opened:
+            return opened.getnames()
+    except tarfile.TarError:
+        return []

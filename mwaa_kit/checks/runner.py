@@ -1,0 +1,123 @@
+"""Run the checks of `mwaa-kit validate` in MWAA's order and collect one report.
+
+Order: config (cheap, and refusals block everything on MWAA), startup.sh (MWAA runs it
+first), requirements (a dry-run resolution), plugins, then DAGs. The Airflow-backed parts
+(plugin imports, unknown options, DAG parsing) share one scratch environment prepared by
+the contract; a part another check found broken is left out of it rather than stopping
+the others.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from mwaa_kit.checks import config, dags, plugins, requirements, startup
+from mwaa_kit.checks.findings import CHECKS, CheckResult, Report
+from mwaa_kit.checks.scratch import InAirflowError, Scratch, prepare_scratch
+from mwaa_kit.contract.python import PythonNotFoundError
+from mwaa_kit.contract.requirements import RequirementsError
+from mwaa_kit.contract.startup import StartupScriptError
+from mwaa_kit.project import Project
+
+_NEEDS_AIRFLOW = {"config", "plugins", "dags"}
+
+
+def validate(
+    project: Project,
+    only: Iterable[str] = CHECKS,
+    report: Callable[[str], None] = lambda message: None,
+    parse_budget: float = dags.DEFAULT_PARSE_BUDGET,
+    workers: int | None = None,
+) -> Report:
+    selected = [name for name in CHECKS if name in set(only)]
+    outcome = Report(project=str(project.root), airflow_version=project.airflow_version)
+    results = {name: CheckResult(name) for name in selected}
+    outcome.results = list(results.values())
+    started = {name: 0.0 for name in selected}
+
+    def timed(name, function, *args):
+        begin = time.monotonic()
+        try:
+            return function(*args)
+        finally:
+            started[name] += time.monotonic() - begin
+
+    startup_ok = requirements_ok = True
+    if "config" in results:
+        report("Checking configuration options")
+        timed("config", config.refused, project, results["config"])
+    if "startup" in results:
+        report("Running startup.sh in a scratch environment")
+        startup_ok = timed("startup", startup.run, project, results["startup"]) is not None
+    if "requirements" in results:
+        report("Resolving requirements.txt against the constraints (dry run)")
+        timed("requirements", requirements.run, project, results["requirements"])
+        requirements_ok = not results["requirements"].errors
+    zip_ok = True
+    with tempfile.TemporaryDirectory(prefix="mwaa-kit-plugins-") as build:
+        if "plugins" in results:
+            report("Building plugins.zip")
+            zip_ok = timed("plugins", plugins.static, project, Path(build),
+                           results["plugins"]) is not None or not project.plugins_dir.is_dir()
+
+    airflow_checks = [name for name in selected if name in _NEEDS_AIRFLOW]
+    if airflow_checks and not requirements_ok:
+        for name in airflow_checks:
+            results[name].skipped = ("needs the environment's virtualenv, and requirements.txt "
+                                     "does not install: fix the requirements errors first")
+    elif airflow_checks:
+        scratch = _scratch(project, report, results, airflow_checks, started,
+                           skip_startup=not startup_ok, skip_plugins=not zip_ok)
+        if scratch is not None:
+            try:
+                _airflow_checks(scratch, results, report, started, parse_budget, workers)
+            finally:
+                scratch.close()
+    for name, result in results.items():
+        result.seconds = started[name]
+    return outcome
+
+
+def _scratch(project, report, results, names, started, **skips) -> Scratch | None:
+    begin = time.monotonic()
+    try:
+        report("Preparing the environment's virtualenv (cached after the first time)")
+        scratch = prepare_scratch(project, report, **skips)
+    except (RequirementsError, PythonNotFoundError, StartupScriptError) as error:
+        for name in names:
+            results[name].skipped = f"the environment could not be prepared: {error}"
+        if isinstance(error, RequirementsError) and "requirements" in results:
+            results["requirements"].add("error", str(error), file=requirements.FILE,
+                                        code="requirements.install")
+        return None
+    finally:
+        share = (time.monotonic() - begin) / len(names)
+        for name in names:
+            started[name] += share
+    if scratch.left_out:
+        for name in names:
+            results[name].details["left_out"] = scratch.left_out
+    return scratch
+
+
+def _airflow_checks(scratch, results, report, started, parse_budget, workers) -> None:
+    steps = [
+        ("config", "Looking up the options this Airflow knows", config.known, ()),
+        ("plugins", "Importing every plugin module", plugins.imports, ()),
+        ("dags", "Parsing DAG files in parallel", dags.run, (parse_budget, workers)),
+    ]
+    for name, message, function, extra in steps:
+        if name not in results:
+            continue
+        report(message)
+        begin = time.monotonic()
+        try:
+            function(scratch, results[name], *extra)
+        except InAirflowError as error:
+            results[name].add("error", f"the check itself failed: {error}",
+                              code=f"{name}.check_failed")
+        finally:
+            started[name] += time.monotonic() - begin
