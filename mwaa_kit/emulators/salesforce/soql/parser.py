@@ -1,0 +1,300 @@
+"""A recursive-descent parser for the SOQL the stub serves.
+
+Hand-written rather than generated so that every failure becomes Salesforce's own
+MALFORMED_QUERY wording with the offending token, and nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from mwaa_kit.emulators.salesforce.soql.dates import is_date_literal
+from mwaa_kit.emulators.salesforce.soql.errors import malformed
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<string>'(?:[^'\\]|\\.)*')
+  | (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))
+  | (?P<date>\d{4}-\d{2}-\d{2})
+  | (?P<number>-?\d+(?:\.\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?::\d+)?)
+  | (?P<op><=|>=|!=|<>|=|<|>)
+  | (?P<punct>[(),])
+""", re.VERBOSE)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "'": "'", '"': '"',
+            "\\": "\\", "_": "\\_", "%": "\\%"}
+KEYWORDS = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "INCLUDES",
+            "EXCLUDES", "ORDER", "BY", "ASC", "DESC", "NULLS", "FIRST", "LAST", "LIMIT",
+            "OFFSET", "NULL", "TRUE", "FALSE", "COUNT", "FIELDS"}
+
+
+@dataclass(frozen=True)
+class Literal:
+    kind: str  # string number null boolean date datetime relative
+    value: object
+
+
+@dataclass(frozen=True)
+class Comparison:
+    path: str
+    op: str  # = != < <= > >= LIKE IN NOTIN INCLUDES EXCLUDES
+    value: Literal | tuple[Literal, ...]
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # AND OR
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Not:
+    item: object
+
+
+@dataclass(frozen=True)
+class Order:
+    path: str
+    descending: bool
+    nulls_last: bool
+
+
+@dataclass
+class Query:
+    fields: list = field(default_factory=list)  # paths, "COUNT()", ("FIELDS", kind), Query
+    sobject: str = ""
+    where: object = None
+    order: list[Order] = field(default_factory=list)
+    limit: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper()
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens, position = [], 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if not match:
+            raise malformed(f"unexpected token: '{text[position:position + 10]}'")
+        if match.lastgroup != "space":
+            tokens.append(Token(match.lastgroup, match.group()))
+        position = match.end()
+    return tokens
+
+
+def _unescape(quoted: str) -> str:
+    body, result, index = quoted[1:-1], [], 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\":
+            index += 1
+            escaped = body[index] if index < len(body) else ""
+            if escaped not in _ESCAPES:
+                raise malformed(f"Invalid string literal '{quoted}'. Illegal character "
+                                "sequence '\\" + escaped + "' in string literal.")
+            result.append(_ESCAPES[escaped])
+        else:
+            result.append(char)
+        index += 1
+    return "".join(result)
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.tokens = tokenize(text)
+        self.index = 0
+
+    def peek(self, offset: int = 0) -> Token | None:
+        position = self.index + offset
+        return self.tokens[position] if position < len(self.tokens) else None
+
+    def at(self, *words: str) -> bool:
+        token = self.peek()
+        return token is not None and token.upper in words
+
+    def take(self) -> Token:
+        token = self.peek()
+        if token is None:
+            raise malformed("unexpected end of query")
+        self.index += 1
+        return token
+
+    def expect(self, word: str) -> Token:
+        token = self.peek()
+        if token is None or token.upper != word:
+            found = token.text if token else "end of query"
+            raise malformed(f"unexpected token: '{found}', expected {word}")
+        return self.take()
+
+    # query := SELECT fields FROM name [WHERE] [ORDER BY] [LIMIT] [OFFSET]
+    def query(self, nested: bool = False) -> Query:
+        query = Query()
+        self.expect("SELECT")
+        query.fields = self.select_list()
+        self.expect("FROM")
+        query.sobject = self.name("object")
+        if self.at("WHERE"):
+            self.take()
+            query.where = self.disjunction()
+        if self.at("ORDER"):
+            self.take()
+            self.expect("BY")
+            query.order = self.order_list()
+        if self.at("LIMIT"):
+            self.take()
+            query.limit = self.integer("LIMIT")
+        if self.at("OFFSET"):
+            self.take()
+            query.offset = self.integer("OFFSET")
+        if not nested and self.peek() is not None:
+            raise malformed(f"unexpected token: '{self.peek().text}'")
+        return query
+
+    def select_list(self) -> list:
+        fields = [self.select_item()]
+        while self.peek() and self.peek().text == ",":
+            self.take()
+            fields.append(self.select_item())
+        return fields
+
+    def select_item(self):
+        token = self.peek()
+        if token and token.text == "(":
+            self.take()
+            subquery = self.query(nested=True)
+            self.expect_punct(")")
+            return subquery
+        if token and token.upper in ("COUNT", "FIELDS") and self.peek(1) and \
+                self.peek(1).text == "(":
+            self.take()
+            self.take()
+            if token.upper == "COUNT":
+                self.expect_punct(")")
+                return "COUNT()"
+            kind = self.take().upper
+            if kind not in ("ALL", "STANDARD", "CUSTOM"):
+                raise malformed(f"unexpected token: '{kind}', expected ALL, STANDARD or CUSTOM")
+            self.expect_punct(")")
+            return ("FIELDS", kind)
+        return self.name("field")
+
+    def expect_punct(self, char: str) -> None:
+        token = self.peek()
+        if token is None or token.text != char:
+            found = token.text if token else "end of query"
+            raise malformed(f"unexpected token: '{found}', expected '{char}'")
+        self.take()
+
+    def name(self, kind: str) -> str:
+        token = self.take()
+        if token.kind != "name" or token.upper in KEYWORDS or ":" in token.text:
+            raise malformed(f"unexpected token: '{token.text}', expected a {kind} name")
+        return token.text
+
+    def integer(self, clause: str) -> int:
+        token = self.take()
+        if token.kind != "number" or not token.text.isdigit():
+            raise malformed(f"{clause} must be a non-negative integer, found '{token.text}'")
+        return int(token.text)
+
+    def order_list(self) -> list[Order]:
+        orders = []
+        while True:
+            path = self.name("field")
+            descending = False
+            if self.at("ASC", "DESC"):
+                descending = self.take().upper == "DESC"
+            nulls_last = descending  # Salesforce's default: NULLS FIRST ascending
+            if self.at("NULLS"):
+                self.take()
+                which = self.take().upper
+                if which not in ("FIRST", "LAST"):
+                    raise malformed(f"unexpected token: '{which}', expected FIRST or LAST")
+                nulls_last = which == "LAST"
+            orders.append(Order(path, descending, nulls_last))
+            if not (self.peek() and self.peek().text == ","):
+                return orders
+            self.take()
+
+    def disjunction(self):
+        items = [self.conjunction()]
+        while self.at("OR"):
+            self.take()
+            items.append(self.conjunction())
+        return items[0] if len(items) == 1 else BoolOp("OR", tuple(items))
+
+    def conjunction(self):
+        items = [self.negation()]
+        while self.at("AND"):
+            self.take()
+            items.append(self.negation())
+        return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
+
+    def negation(self):
+        if self.at("NOT"):
+            self.take()
+            return Not(self.negation())
+        if self.peek() and self.peek().text == "(":
+            self.take()
+            inner = self.disjunction()
+            self.expect_punct(")")
+            return inner
+        return self.comparison()
+
+    def comparison(self) -> Comparison:
+        path = self.name("field")
+        token = self.take()
+        word = token.upper
+        if token.kind == "op":
+            return Comparison(path, "!=" if token.text == "<>" else token.text, self.literal())
+        if word == "LIKE":
+            return Comparison(path, "LIKE", self.literal())
+        if word in ("IN", "INCLUDES", "EXCLUDES"):
+            return Comparison(path, word, self.literal_list())
+        if word == "NOT" and self.at("IN"):
+            self.take()
+            return Comparison(path, "NOTIN", self.literal_list())
+        raise malformed(f"unexpected token: '{token.text}', expected an operator")
+
+    def literal_list(self) -> tuple[Literal, ...]:
+        self.expect_punct("(")
+        values = [self.literal()]
+        while self.peek() and self.peek().text == ",":
+            self.take()
+            values.append(self.literal())
+        self.expect_punct(")")
+        return tuple(values)
+
+    def literal(self) -> Literal:
+        token = self.take()
+        if token.kind == "string":
+            return Literal("string", _unescape(token.text))
+        if token.kind == "number":
+            return Literal("number", float(token.text) if "." in token.text else int(token.text))
+        if token.kind in ("date", "datetime"):
+            return Literal(token.kind, token.text)
+        if token.kind == "name":
+            if token.upper == "NULL":
+                return Literal("null", None)
+            if token.upper in ("TRUE", "FALSE"):
+                return Literal("boolean", token.upper == "TRUE")
+            if is_date_literal(token.upper):
+                return Literal("relative", token.upper)
+        raise malformed(f"unexpected token: '{token.text}', expected a value")
+
+
+def parse(text: str) -> Query:
+    """Parse `text` or raise SoqlError(MALFORMED_QUERY)."""
+    if not isinstance(text, str) or not text.strip():
+        raise malformed("A query is required")
+    return _Parser(text).query()
