@@ -143,10 +143,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {"status": "ok"})
         if path.startswith("/__admin/faults"):
             return self._admin_faults(method)
+        # A `host:port/#` domain sends every login to "/": the body's type tells them apart.
+        form = "x-www-form-urlencoded" in (self.headers.get("Content-Type") or "")
+        if method == "POST" and (path == "/services/oauth2/token" or (path == "/" and form)):
+            return self._oauth()
         if method == "POST" and (path == "/" or path.startswith("/services/Soap/u/")):
             return self._soap_login()
-        if method == "POST" and path == "/services/oauth2/token":
-            return self._oauth()
         if path.rstrip("/") == "/services/data":
             return self._json(200, [{"version": v, "label": f"API {v}",
                                      "url": f"/services/data/v{v}"} for v in VERSIONS])

@@ -1,0 +1,140 @@
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mwaa_kit.emulators.salesforce import org
+from mwaa_kit.emulators.salesforce.soql.errors import SoqlError
+from mwaa_kit.emulators.salesforce.soql.parser import parse
+
+NOW = datetime(2024, 6, 15, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = org.open_store(tmp_path_factory.mktemp("org"), now=NOW)
+    org.seed(store, {"Account": 30, "Opportunity": 400, "Lead": 50}, 7, NOW)
+    return store
+
+
+def _query(store, soql, include_deleted=False, batch=2000):
+    return store.query(soql, "59.0", include_deleted, batch)
+
+
+def _all(store, soql, include_deleted=False, batch=200):
+    page = _query(store, soql, include_deleted, batch)
+    records = list(page["records"])
+    while not page["done"]:
+        page = store.query_more(page["nextRecordsUrl"].rsplit("/", 1)[1])
+        records += page["records"]
+    return records
+
+
+def _opportunities(store, include_deleted=False):
+    names = [f.name for f in store.objects["Opportunity"].fields]
+    rows = [dict(zip(names, row, strict=False))
+            for row in store.db.execute('SELECT * FROM "Opportunity"')]
+    return [r for r in rows if include_deleted or not r["IsDeleted"]]
+
+
+def test_names_are_case_insensitive_and_records_carry_attributes(store):
+    record = _query(store, "select id, NAME from opportunity limit 1")["records"][0]
+    assert set(record) == {"attributes", "Id", "Name"}
+    assert record["attributes"]["type"] == "Opportunity"
+    assert record["attributes"]["url"].endswith("/sobjects/Opportunity/" + record["Id"])
+
+
+def test_paging_returns_every_row_once_and_query_all_adds_deleted(store):
+    ids = [r["Id"] for r in _all(store, "SELECT Id FROM Opportunity")]
+    assert len(ids) == len(set(ids)) == len(_opportunities(store))
+    with_deleted = _all(store, "SELECT Id FROM Opportunity", include_deleted=True)
+    assert len(with_deleted) == len(_opportunities(store, include_deleted=True)) == 400
+
+
+def test_order_limit_offset_and_nulls(store):
+    amounts = [r["Amount"] for r in _all(store, "SELECT Amount FROM Opportunity ORDER BY "
+                                                "Amount DESC LIMIT 10 OFFSET 5")]
+    expected = sorted((r["Amount"] for r in _opportunities(store)), reverse=True)[5:15]
+    assert amounts == expected
+    accounts = [r["AccountId"] for r in _all(
+        store, "SELECT AccountId FROM Opportunity ORDER BY AccountId ASC NULLS LAST")]
+    assert accounts[-1] is None and accounts[0] is not None
+
+
+def test_relative_literal_filters_by_month(store):
+    records = _all(store, "SELECT SystemModstamp FROM Opportunity "
+                          "WHERE SystemModstamp = LAST_N_MONTHS:1")
+    assert records and all(r["SystemModstamp"].startswith("2024-05") for r in records)
+
+
+def test_count_and_in_and_like(store):
+    total = _query(store, "SELECT COUNT() FROM Lead WHERE Status IN ('Closed - Converted', "
+                          "'Working - Contacted') AND NOT Company LIKE 'acme%'")
+    leads = [r for r in store.db.execute('SELECT Status, Company, IsDeleted FROM "Lead"')]
+    expected = sum(1 for status, company, deleted in leads if not deleted and status in (
+        "Closed - Converted", "Working - Contacted") and not company.lower().startswith("acme"))
+    assert total == {"totalSize": expected, "done": True, "records": []}
+
+
+@pytest.mark.parametrize("soql, code, fragment", [
+    ("SELECT Id FROM Nope", "INVALID_TYPE", "sObject type 'Nope' is not supported"),
+    ("SELECT Nope FROM Lead", "INVALID_FIELD", "No such column 'Nope' on entity 'Lead'"),
+    ("SELECT Id FROM Lead WHERE", "MALFORMED_QUERY", "unexpected end of query"),
+    ("SELECT Id FROM Lead WHERE CreatedDate > '2024-01-01'", "INVALID_FIELD", "dateTime"),
+    ("SELECT Id FROM Lead WHERE Company = 'a\\qb'", "MALFORMED_QUERY", "Illegal character"),
+    ("SELECT Id, COUNT() FROM Lead", "MALFORMED_QUERY", "COUNT()"),
+    ("SELECT FIELDS(ALL) FROM Lead", "MALFORMED_QUERY", "LIMIT of at most 200"),
+    ("SELECT Foo.Name FROM Opportunity", "INVALID_FIELD", "Didn't understand relationship"),
+])
+def test_errors_carry_salesforce_codes(store, soql, code, fragment):
+    with pytest.raises(SoqlError) as error:
+        _query(store, soql)
+    assert error.value.code == code and fragment in error.value.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_parses_or_is_malformed(text):
+    try:
+        parse(text)
+    except SoqlError as error:
+        assert error.code == "MALFORMED_QUERY"
+
+
+_CONDITIONS = st.one_of(
+    st.tuples(st.just("Amount"), st.sampled_from(["<", ">", "<=", ">=", "=", "!="]),
+              st.integers(0, 260000)),
+    st.tuples(st.just("StageName"), st.sampled_from(["=", "!="]),
+              st.sampled_from(["Closed Won", "closed lost", "Prospecting"])),
+    st.tuples(st.just("CloseDate"), st.sampled_from(["<", ">=", "="]),
+              st.dates(date(2022, 1, 1), date(2025, 1, 1))),
+)
+
+
+def _python_match(row, condition):
+    field, op, value = condition
+    actual = row[field]
+    if field == "StageName":
+        actual, value = actual.lower(), value.lower()
+    if field == "CloseDate":
+        value = value.isoformat()
+    return {"<": actual < value, ">": actual > value, "<=": actual <= value,
+            ">=": actual >= value, "=": actual == value, "!=": actual != value}[op]
+
+
+def _soql_literal(field, value):
+    if field == "StageName":
+        return f"'{value}'"
+    return value.isoformat() if field == "CloseDate" else str(value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_CONDITIONS, min_size=1, max_size=3), st.sampled_from(["AND", "OR"]))
+def test_evaluator_agrees_with_a_brute_force_filter(store, conditions, joiner):
+    where = f" {joiner} ".join(f"{f} {op} {_soql_literal(f, v)}" for f, op, v in conditions)
+    got = {r["Id"] for r in _all(store, f"SELECT Id FROM Opportunity WHERE {where}")}
+    combine = all if joiner == "AND" else any
+    expected = {r["Id"] for r in _opportunities(store)
+                if combine(_python_match(r, c) for c in conditions)}
+    assert got == expected, where
