@@ -152,7 +152,8 @@ def _deprecations(result: CheckResult, file: str, entry: dict) -> None:
             lines.add(item["line"])
             what = "import of" if item["kind"] == "deprecated_import" else "DAG argument"
             result.add(item["severity"], f"{what} {item['name']}: {item['message']}",
-                       file=file, line=item["line"], code=f"dags.{item['kind']}")
+                       file=file, line=item["line"], code=f"dags.{item['kind']}",
+                       hint=item.get("hint"))
     for text in entry["warnings"]:
         match = re.match(r"(.*?):(\d+): ([\w.]+): (.*)", text, re.S)
         if not match:
@@ -162,4 +163,5 @@ def _deprecations(result: CheckResult, file: str, entry: dict) -> None:
             continue
         result.add("warning", f"{match.group(3).rsplit('.', 1)[-1]}: "
                    f"{match.group(4).strip()}", file=file, line=line,
-                   code="dags.deprecated_import")
+                   code="dags.deprecated_import",
+                   hint="import it from where the warning says; the old path goes away")

@@ -95,11 +95,11 @@ def rules_for(version: catalog.AirflowVersion) -> dict[str, list[dict]]:
         severity, why = _severity(version.airflow_version, rule.deprecated_in, rule.removed_in)
         if severity:
             imports.append({"module": rule.module, "name": rule.name, "severity": severity,
-                            "message": f"{why}; use {rule.use_instead}"})
+                            "message": why, "hint": f"use {rule.use_instead}"})
     arguments = []
     for rule in ARGUMENT_RULES:
         severity, why = _severity(version.airflow_version, rule.deprecated_in, rule.removed_in)
         if severity:
             arguments.append({"argument": rule.argument, "severity": severity,
-                              "message": f"{why}; use {rule.use_instead}"})
+                              "message": why, "hint": f"use {rule.use_instead}"})
     return {"imports": imports, "dag_arguments": arguments}

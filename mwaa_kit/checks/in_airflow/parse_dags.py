@@ -131,7 +131,7 @@ def _import_findings(tree, rules):
                 if hit:
                     found.append({"kind": "deprecated_import", "severity": rule["severity"],
                                   "line": node.lineno, "name": shown,
-                                  "message": rule["message"]})
+                                  "message": rule["message"], "hint": rule.get("hint")})
                     break
     return found
 
@@ -147,7 +147,7 @@ def _argument_findings(tree, rules):
                 if rule:
                     found.append({"kind": "removed_argument", "severity": rule["severity"],
                                   "line": keyword.value.lineno, "name": keyword.arg,
-                                  "message": rule["message"]})
+                                  "message": rule["message"], "hint": rule.get("hint")})
     return found
 
 
