@@ -1,0 +1,124 @@
+"""Report rendering, deprecation rules, requirement-line rules and DAG findings shaping."""
+
+import importlib.util
+import json
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+from mwaa_kit import catalog
+from mwaa_kit.checks import dags, deprecations
+from mwaa_kit.checks import requirements as rq
+from mwaa_kit.checks.findings import CheckResult, Report
+
+V3 = catalog.get_version("3.0.6")
+V2 = catalog.get_version("2.10.3")
+PARSER = Path(__file__).resolve().parents[3] / "mwaa_kit/checks/in_airflow/parse_dags.py"
+
+
+def _parser():
+    spec = importlib.util.spec_from_file_location("parse_dags_under_test", PARSER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_report_json_and_junit():
+    report = Report("/p", "3.0.6")
+    dag_result = CheckResult("dags")
+    dag_result.add("error", "import error: boom", file="dags/a.py", line=3, hint="fix it",
+                   code="dags.import_error")
+    config_result = CheckResult("config")
+    config_result.add("warning", "unknown", file="mwaa-kit.toml")
+    report.results = [config_result, dag_result]
+    data = report.to_dict()
+    assert not data["ok"] and data["errors"] == 1 and data["warnings"] == 1
+    assert data["checks"][1]["findings"][0]["location"] == "dags/a.py:3"
+    json.dumps(data)
+    suite = ElementTree.fromstring(report.junit_xml().split("?>", 1)[1])
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    failure = suite.find("testcase[@name='dags']/failure")
+    assert "dags/a.py:3" in failure.text and "fix it" in failure.text
+
+
+def test_days_ago_is_an_error_on_3_and_a_warning_on_2():
+    def severity(version):
+        rules = deprecations.rules_for(version)["imports"]
+        return next(r["severity"] for r in rules if r.get("name") == "days_ago")
+
+    assert severity(V3) == "error" and severity(V2) == "warning"
+    bash_rules = [r for r in deprecations.rules_for(V2)["imports"]
+                  if r["module"] == "airflow.operators.bash"]
+    assert bash_rules == []  # only deprecated from 3.0
+
+
+def test_static_rules_find_imports_arguments_and_top_level_calls(tmp_path):
+    parser = _parser()
+    source = tmp_path / "d.py"
+    source.write_text(
+        "import requests\n"
+        "from airflow.models import Variable\n"
+        "from airflow.operators import dummy\n"
+        "from airflow.utils.dates import days_ago\n"
+        "from airflow.providers.amazon.aws.hooks.s3 import S3Hook\n"
+        "X = Variable.get('x')\n"
+        "R = requests.get('http://example')\n"
+        "def task():\n"
+        "    return Variable.get('fine'), S3Hook().get_conn()\n"
+        "H = S3Hook()\n"
+        "DAG('d', schedule_interval='@daily')\n"
+    )
+    found = parser.static_findings(str(source), deprecations.rules_for(V3))
+    kinds = {(f["kind"], f["line"]) for f in found}
+    assert ("variable", 6) in kinds and ("network", 7) in kinds and ("hook", 10) in kinds
+    assert not any(line == 9 for _, line in kinds)  # inside a function: runs in the task
+    assert ("deprecated_import", 3) in kinds and ("deprecated_import", 4) in kinds
+    assert ("removed_argument", 11) in kinds
+
+
+def test_essential_pin_conflicts_and_constraints_lines():
+    result = CheckResult("requirements")
+    lines = rq.parse_lines("# c\nflask>=3\nFlask-Babel==2.0.0\ncelery\n"
+                           "-c https://raw.githubusercontent.com/apache/airflow/"
+                           "constraints-2.11.0/constraints-3.12.txt\n")
+    rq.essential_conflicts(V3, lines, result)
+    rq.check_constraints_line(V3, lines, result)
+    codes = [(f.code, f.line) for f in result.findings]
+    assert ("requirements.essential_pin", 2) in codes
+    assert not any(line == 3 for _, line in codes)  # the pinned version itself is fine
+    assert ("requirements.constraints_line", 5) in codes
+    ok = CheckResult("requirements")
+    rq.check_constraints_line(V3, rq.parse_lines(f"-c {V3.constraints_url}\n"), ok)
+    assert not ok.errors
+
+
+def test_dag_findings_from_a_parse_report(tmp_path):
+    root = tmp_path
+    parsed = {
+        "processes": 2, "seconds": 1.0,
+        "limits": {"dagbag_import_timeout": 30.0, "dag_file_processor_timeout": 50.0},
+        "files": [
+            {"file": str(root / "dags/a.py"), "seconds": 0.1, "duplicates_in_file": [],
+             "dags": [{"dag_id": "x", "fileloc": "", "tasks": {}}], "errors": [],
+             "warnings": [], "calls": [], "static": []},
+            {"file": str(root / "dags/b.py"), "seconds": 7.0, "duplicates_in_file": [],
+             "dags": [{"dag_id": "x", "fileloc": "", "tasks": {}}],
+             "errors": [{"file": str(root / "dags/b.py"), "kind": "import_error", "line": 4,
+                         "raised_at": str(root / "plugins/p.py") + ":9",
+                         "message": "Traceback...\nModuleNotFoundError: No module named 'zz'"}],
+             "warnings": [],
+             "calls": [{"kind": "variable", "name": "Variable.get('k')", "line": 2}],
+             "static": [{"kind": "variable", "name": "Variable.get", "line": 2,
+                         "severity": "warning"}]},
+        ],
+    }
+    result = CheckResult("dags")
+    dags.add_findings(root, parsed, result, parse_budget=5.0)
+    by_code = {}
+    for finding in result.findings:
+        by_code.setdefault(finding.code, []).append(finding)
+    assert by_code["dags.duplicate_dag_id"][0].file == "dags/b.py"
+    error = by_code["dags.import_error"][0]
+    assert error.location == "dags/b.py:4" and "plugins/p.py:9" in error.message
+    assert "requirements" in error.hint
+    assert len(by_code["dags.parse_time_variable"]) == 1  # runtime and static deduplicated
+    assert by_code["dags.parse_time"][0].severity == "warning"
