@@ -53,10 +53,13 @@ def deploy_commands(settings: Settings) -> list[str]:
             f'if [ -z "$V" ] || [ "$V" = None ]; then V={shlex.quote(pinned)}; fi; '
             f'if [ -n "$V" ]; then CTX="$CTX -c {key}=$V"; fi'
         )
-    fixed = settings.context_arguments(skip=tuple(key for key, _ in LIVE_VERSIONS))
+    # The build checks out the project repository: its infra/ runs, its root is the project.
+    fixed = settings.context_arguments(
+        skip=("projectDir", *(key for key, _ in LIVE_VERSIONS))
+    )
     lines.append(
         f"cd infra && npx cdk deploy {shlex.quote(settings.stack_name)} "
-        f"--require-approval never {fixed} $CTX"
+        f"--require-approval never -c projectDir=.. {fixed} $CTX"
     )
     return lines
 

@@ -20,6 +20,7 @@ _SUBCOMMANDS = {
     "test-requirements": "mwaa_kit.cli.validate:test_requirements",
     "test-startup-script": "mwaa_kit.cli.validate:test_startup_script",
     "package": "mwaa_kit.cli.package:package",
+    "infra": "mwaa_kit.cli.infra:infra",
 }
 
 
