@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from mwaa_kit.cli.environment import project_option
 from mwaa_kit.cli.output import console, friendly_errors, print_json, progress, stdout
 from mwaa_kit.project import load_project
 
@@ -17,6 +16,12 @@ _COLOURS = {"error": "red", "warning": "yellow", "info": "dim"}
 _STATUS = {"passed": "green", "passed with warnings": "yellow", "failed": "red",
            "skipped": "dim"}
 CHECK_NAMES = ("dags", "plugins", "requirements", "startup", "config")
+# The same option as mwaa_kit.cli.environment's, without importing the runtimes (validate
+# should start fast).
+project_option = click.option(
+    "--project", "-p", "project_dir", default=".", show_default=True,
+    type=click.Path(file_okay=False, exists=True), help="The project folder.",
+)
 
 
 @click.command()

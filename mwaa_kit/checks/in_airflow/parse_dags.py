@@ -312,11 +312,12 @@ def main(request_path):
     from airflow.configuration import conf
     from airflow.utils.file import list_py_file_paths
 
-    _warm_up()
-    _install_patches()
     safe_mode = conf.getboolean("core", "DAG_DISCOVERY_SAFE_MODE")
     files = list_py_file_paths(request["dags_folder"], safe_mode=safe_mode)
     files = sorted(str(path) for path in files)
+    if conf.getboolean("dag_processor", "parsing_pre_import_modules", fallback=True):
+        _warm_up(files)
+    _install_patches()
     rules = request.get("rules", {})
     processes = max(1, min(int(request.get("processes") or os.cpu_count() or 1), len(files) or 1))
     started = time.perf_counter()
@@ -339,17 +340,25 @@ def main(request_path):
     }))
 
 
-def _warm_up():
-    """Import what every DAG file imports before forking, as Airflow's DAG processor has
-    it imported before it parses a file: parse times then measure the file, not Airflow."""
-    for module_name in ("airflow.models.dagbag", "airflow.models.dag", "airflow.sdk",
-                        "airflow.models.baseoperator", "airflow.decorators",
-                        "airflow.providers.standard.operators.empty",
-                        "airflow.providers.standard.operators.python"):
+def _warm_up(files):
+    """Import, before forking, the Airflow modules the DAG files import (as Airflow's DAG
+    processor does with parsing_pre_import_modules): each is then paid for once, not once
+    per worker, and parse times measure the files rather than Airflow's own imports."""
+    wanted = {"airflow.models.dagbag", "airflow.sdk"}
+    for path in files:
         try:
-            __import__(module_name)
-        except Exception:  # noqa: BLE001 - not every module exists in every version
+            with open(path, "rb") as stream:
+                tree = ast.parse(stream.read())
+        except (OSError, SyntaxError, ValueError):
             continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                wanted.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                wanted.add(node.module)
+    for module_name in sorted(name for name in wanted if name.split(".")[0] == "airflow"):
+        with contextlib.suppress(Exception):
+            __import__(module_name)
 
 
 def _processor_timeout(conf):
