@@ -10,7 +10,7 @@ The bucket comes from the `bucket_name` Airflow variable, read when the tasks ru
 
 import json
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from operators.salesforce_to_s3_operator import SalesforceToS3Operator
@@ -40,6 +40,7 @@ with DAG(
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
+    default_args={"retry_delay": timedelta(seconds=30)},
     tags=["salesforce", "ingestion"],
     doc_md=__doc__,
 ) as dag:
@@ -59,7 +60,7 @@ with DAG(
             s3_key=f"{LAKE_PREFIX}/dt={{{{ ds }}}}/opportunity/{month}.json",
         ))
 
-    @task
+    @task(multiple_outputs=False)  # one XCom: its keys are S3 keys, not XCom keys
     def check_landed(results: list[dict]) -> dict:
         """Every month landed once, and each object holds exactly the records reported."""
         s3 = S3Hook(aws_conn_id="aws_connection")

@@ -51,7 +51,7 @@ def ls(project_dir, uri, output_format):
         return
     table = Table(title=uri or "buckets")
     for column in (rows[0] if rows else {"key": None}):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(str(value) for value in row.values()))
     stdout.print(table)

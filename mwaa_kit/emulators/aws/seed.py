@@ -41,7 +41,8 @@ def load_seed(path: Path, values: dict[str, str]) -> Seed:
         text = string.Template(path.read_text()).substitute(values)
         data = tomllib.loads(text)
     except KeyError as error:
-        raise SeedFileError(f"{path}: unknown placeholder ${error.args[0]}; known: "
+        raise SeedFileError(f"{path}: unknown placeholder ${error.args[0]} (write $$ for a "
+                            "literal $); known: "
                             + ", ".join(f"${name}" for name in sorted(values))) from None
     except (tomllib.TOMLDecodeError, ValueError) as error:
         raise SeedFileError(f"{path}: {error}") from None
