@@ -9,7 +9,8 @@
   get_dag, import_errors, size) and each DAG's tasks and dependencies.
 - `aws_emulator`: a moto server on a free port, with the endpoint, region and credentials
   a boto3 client needs (`aws_emulator.client("s3")`).
-- `salesforce_stub`: a running Salesforce stub (mwaa_kit.emulators.salesforce).
+- `salesforce_stub`: a running, seeded Salesforce stub (mwaa_kit.emulators.salesforce;
+  base_url, domain, ca_path, credentials).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def pytest_addoption(parser):
                   default="")
     parser.addini("mwaa_salesforce_seed", "seed of the Salesforce stub's generated org",
                   default="42")
+    parser.addini("mwaa_salesforce_objects", "records the stub generates, e.g. "
+                  "'Account=20 Opportunity=60'", default="Account=20 Opportunity=60")
 
 
 @pytest.fixture(scope="session")
@@ -177,7 +180,12 @@ def salesforce_stub(request, tmp_path_factory):
         from mwaa_kit.emulators.salesforce.testing import running_stub
     except ImportError as error:
         pytest.skip(f"the Salesforce stub's test helper is not available ({error})")
-    seed = int(os.environ.get("MWAA_KIT_SALESFORCE_SEED")
-               or request.config.getini("mwaa_salesforce_seed"))
-    with running_stub(tmp_path_factory.mktemp("mwaa-kit-salesforce"), seed=seed) as stub:
+    seed_value = int(os.environ.get("MWAA_KIT_SALESFORCE_SEED")
+                     or request.config.getini("mwaa_salesforce_seed"))
+    objects = {}
+    for item in request.config.getini("mwaa_salesforce_objects").split():
+        name, _, count = item.partition("=")
+        objects[name] = int(count)
+    with running_stub(tmp_path_factory.mktemp("mwaa-kit-salesforce"), seed=objects,
+                      seed_value=seed_value) as stub:
         yield stub
