@@ -41,9 +41,12 @@ def run_script(project: Project, component: str = "scheduler",
         script = home / "startup" / "startup.sh"
         shutil.copyfile(project.startup_script, script)
         started = time.monotonic()
-        result = run_startup_script(script, scratch_environment(project, home, component),
-                                    cwd=home / "startup", timeout=timeout)
-        _refuse_forced_exports(script, project.version, result.exported)
+        try:
+            result = run_startup_script(script, scratch_environment(project, home, component),
+                                        cwd=home / "startup", timeout=timeout)
+            _refuse_forced_exports(script, project.version, result.exported)
+        except StartupScriptError as error:  # name the user's file, not the scratch copy
+            raise StartupScriptError(str(error).replace(str(script), SCRIPT)) from None
         return result, time.monotonic() - started
 
 
