@@ -55,7 +55,9 @@ class Buckets(Construct):
             )
         )
 
-    def bucket(self, construct_id: str, *, log_prefix: str, keep_versions: bool = True) -> s3.Bucket:
+    def bucket(
+        self, construct_id: str, *, log_prefix: str, keep_versions: bool = True
+    ) -> s3.Bucket:
         """A hardened bucket whose server access logs go to the log bucket under
         `log_prefix`. With `keep_versions`, the newest `retained_versions` noncurrent
         versions of an object are kept however old (what `mwaa-kit rollback` needs), older

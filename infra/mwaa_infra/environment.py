@@ -80,7 +80,7 @@ class Environment(Construct):
             min_workers=settings.min_workers,
             schedulers=settings.schedulers,
             webserver_access_mode=settings.webserver_access_mode,
-            airflow_configuration_options=airflow_configuration_options(settings),
+            airflow_configuration_options=airflow_configuration_options(settings) or None,
             kms_key=key.key_arn if key else None,
             tags=dict(settings.env_tags) or None,
         )

@@ -116,9 +116,11 @@ class Settings:
         """The `-c key=value` pairs that reproduce these settings exactly (every value a
         string, as the CDK CLI passes them), e.g. for the provisioning pipeline."""
         result = {}
+        # cidr and natGateways make a new VPC: they exclude vpcId.
+        skip = {"cidr", "nat_gateways"} if self.uses_existing_vpc else set()
         for name, value in asdict(self).items():
             key = _CONTEXT_KEYS[name]
-            if value is None:
+            if value is None or name in skip:
                 continue
             if isinstance(value, bool):
                 result[key] = "true" if value else "false"
@@ -329,10 +331,8 @@ def load_settings(context: dict[str, Any], base_dir: Path | str = ".") -> Settin
         "webserverAccessMode", ctx.get("webserverAccessMode", "PRIVATE_ONLY"),
         WEBSERVER_ACCESS_MODES,
     )
-    version = _string(
-        "airflowVersion",
-        ctx.get("airflowVersion", project.airflow_version if from_toml else catalog.DEFAULT_VERSION),
-    )
+    default_version = project.airflow_version if from_toml else catalog.DEFAULT_VERSION
+    version = _string("airflowVersion", ctx.get("airflowVersion", default_version))
     try:
         catalog.get_version(version)
     except catalog.UnknownVersionError as error:
@@ -408,7 +408,8 @@ def _network(ctx: dict[str, Any], values: dict[str, Any]) -> None:
         if "subnetIds" not in ctx:
             raise InfraContextError(
                 "context vpcId needs subnetIds: two private subnets (in two availability "
-                'zones) with a route to a NAT gateway, e.g. -c \'subnetIds=["subnet-a","subnet-b"]\'.'
+                "zones) with a route to a NAT gateway, e.g. "
+                "-c 'subnetIds=[\"subnet-a\",\"subnet-b\"]'."
             )
         subnets = _string_list("subnetIds", ctx["subnetIds"], '["subnet-0a...", "subnet-0b..."]')
         for subnet in subnets:
