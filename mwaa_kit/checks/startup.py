@@ -9,27 +9,15 @@ from pathlib import Path
 
 from mwaa_kit.checks.findings import CheckResult
 from mwaa_kit.contract import environment
-from mwaa_kit.contract.bundle import _refuse_forced_exports
+from mwaa_kit.contract.bundle import refuse_forced_exports, startup_environment
 from mwaa_kit.contract.startup import (
     StartupResult,
     StartupScriptError,
-    inherited_environment,
     run_startup_script,
 )
 from mwaa_kit.project import Project
 
 SCRIPT = "requirements/startup.sh"
-
-
-def scratch_environment(project: Project, home: Path, component: str) -> dict[str, str]:
-    """The variables MWAA gives the script (as contract.bundle.prepare builds them)."""
-    base = {
-        **inherited_environment(),
-        **environment.overridable_defaults(),
-        **environment.mwaa_variables(project.version, project.environment_name,
-                                     project.region, home),
-    }
-    return environment.for_component(base, component)
 
 
 def run_script(project: Project, component: str = "scheduler",
@@ -42,9 +30,11 @@ def run_script(project: Project, component: str = "scheduler",
         shutil.copyfile(project.startup_script, script)
         started = time.monotonic()
         try:
-            result = run_startup_script(script, scratch_environment(project, home, component),
+            base = startup_environment(project.version, project.environment_name,
+                                       project.region, home)
+            result = run_startup_script(script, environment.for_component(base, component),
                                         cwd=home / "startup", timeout=timeout)
-            _refuse_forced_exports(script, project.version, result.exported)
+            refuse_forced_exports(script, project.version, result.exported)
         except StartupScriptError as error:  # name the user's file, not the scratch copy
             raise StartupScriptError(str(error).replace(str(script), SCRIPT)) from None
         return result, time.monotonic() - started

@@ -6,8 +6,13 @@ import boto3
 import click
 from rich.table import Table
 
-from mwaa_kit.cli.environment import project_option
-from mwaa_kit.cli.output import UserFacingError, friendly_errors, print_json, stdout
+from mwaa_kit.cli.output import (
+    UserFacingError,
+    friendly_errors,
+    print_json,
+    project_option,
+    stdout,
+)
 from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime.select import running_environment

@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 import click
 from rich.table import Table
 
-from mwaa_kit.cli.environment import project_option
-from mwaa_kit.cli.output import console, friendly_errors, print_json, stdout
+from mwaa_kit.cli.output import console, friendly_errors, print_json, project_option, stdout
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime.select import running_environment
 

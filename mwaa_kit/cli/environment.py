@@ -7,16 +7,10 @@ import subprocess
 import click
 from rich.table import Table
 
-from mwaa_kit.cli.output import friendly_errors, print_json, progress, stdout
+from mwaa_kit.cli.output import friendly_errors, print_json, progress, project_option, stdout
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime import select
 from mwaa_kit.runtime.native.environment import NativeEnvironment
-
-project_option = click.option(
-    "--project", "-p", "project_dir", default=".", show_default=True,
-    type=click.Path(file_okay=False, exists=True), help="The project folder.",
-)
-
 
 runtime_option = click.option(
     "--runtime", type=click.Choice(["auto", *select.RUNTIMES]), default=None,

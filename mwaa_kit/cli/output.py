@@ -15,6 +15,12 @@ console = Console(stderr=True, highlight=False)
 stdout = Console(highlight=False)
 
 
+project_option = click.option(
+    "--project", "-p", "project_dir", default=".", show_default=True,
+    type=click.Path(file_okay=False, exists=True), help="The project folder.",
+)
+
+
 class UserFacingError(Exception):
     """Marker base: errors whose message is meant for the user as it is."""
 

@@ -7,8 +7,14 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from mwaa_kit.cli.environment import project_option
-from mwaa_kit.cli.output import UserFacingError, friendly_errors, print_json, progress, stdout
+from mwaa_kit.cli.output import (
+    UserFacingError,
+    friendly_errors,
+    print_json,
+    progress,
+    project_option,
+    stdout,
+)
 from mwaa_kit.project import load_project
 
 

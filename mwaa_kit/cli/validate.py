@@ -9,7 +9,14 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from mwaa_kit.cli.output import console, friendly_errors, print_json, progress, stdout
+from mwaa_kit.cli.output import (
+    console,
+    friendly_errors,
+    print_json,
+    progress,
+    project_option,
+    stdout,
+)
 from mwaa_kit.project import load_project
 
 _COLOURS = {"error": "red", "warning": "yellow", "info": "dim"}
@@ -18,10 +25,6 @@ _STATUS = {"passed": "green", "passed with warnings": "yellow", "failed": "red",
 CHECK_NAMES = ("dags", "plugins", "requirements", "startup", "config")
 # The same option as mwaa_kit.cli.environment's, without importing the runtimes (validate
 # should start fast).
-project_option = click.option(
-    "--project", "-p", "project_dir", default=".", show_default=True,
-    type=click.Path(file_okay=False, exists=True), help="The project folder.",
-)
 
 
 @click.command()

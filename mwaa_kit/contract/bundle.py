@@ -87,21 +87,13 @@ def prepare(
     for folder in ("requirements", "startup", "logs"):
         (home / folder).mkdir(parents=True, exist_ok=True)
 
-    base_env = {
-        **inherited_environment(),
-        **environment.overridable_defaults(),
-        **runtime_env,
-        **environment.mwaa_variables(version, environment_name, region, home),
-    }
+    base_env = startup_environment(version, environment_name, region, home, runtime_env)
     exports = {}
     if bundle.startup_script:
         report("Sourcing startup.sh as MWAA does")
         script = home / "startup" / "startup.sh"
         shutil.copyfile(bundle.startup_script, script)
-        exports = run_startup_script(
-            script, environment.for_component(base_env, "scheduler"), cwd=home / "startup"
-        ).exported
-        _refuse_forced_exports(script, version, exports)
+        exports = source_startup_script(script, version, base_env, "scheduler")
     base_env = {**base_env, **exports}
 
     (home / "requirements" / "requirements.txt").write_text(bundle.requirements_text)
@@ -135,7 +127,33 @@ def prepare(
     )
 
 
-def _refuse_forced_exports(script: Path, version, exports: dict[str, str]) -> None:
+def startup_environment(
+    version: catalog.AirflowVersion, environment_name: str, region: str, home: Path,
+    runtime_env: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """What a startup script starts from: the host's basics, MWAA's overridable
+    defaults, what the runtime provides (emulator endpoints), then MWAA's own variables."""
+    return {
+        **inherited_environment(),
+        **environment.overridable_defaults(),
+        **(runtime_env or {}),
+        **environment.mwaa_variables(version, environment_name, region, home),
+    }
+
+
+def source_startup_script(
+    script: Path, version: catalog.AirflowVersion, base_env: dict[str, str], component: str,
+    timeout: float | None = None,
+) -> dict[str, str]:
+    """Source `script` as MWAA does for `component`; return what it exported, refusing
+    reserved variables and forced configuration."""
+    exports = run_startup_script(script, environment.for_component(base_env, component),
+                                 cwd=script.parent, timeout=timeout).exported
+    refuse_forced_exports(script, version, exports)
+    return exports
+
+
+def refuse_forced_exports(script: Path, version, exports: dict[str, str]) -> None:
     """A startup script may not undo forced configuration through AIRFLOW__ variables."""
     clashes = sorted(set(exports) & configuration.forced_env_var_names(version))
     if clashes:
