@@ -92,3 +92,24 @@ def test_real_synth_through_the_cdk_cli_offline(project, tmp_path, monkeypatch):
                       if r["Type"] == "AWS::MWAA::Environment"]
     assert environment["Properties"]["Name"] == "CliEnv"
     assert environment["Properties"]["AirflowVersion"] == "2.11.0"
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"cidr": "10.0.0.0/33"}, "context cidr='10.0.0.0/33' is not an IPv4 CIDR block"),
+        ({"envTags": "{team: data}"}, "context envTags is not valid JSON"),
+    ],
+)
+def test_app_stops_on_a_bad_context_value(empty_project, tmp_path, context, message):
+    import os
+    import subprocess
+
+    pytest.importorskip("aws_cdk")
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path),
+           "CDK_CONTEXT_JSON": json.dumps({"projectDir": str(empty_project), **context})}
+    result = subprocess.run([sys.executable, "app.py"], cwd=INFRA_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
