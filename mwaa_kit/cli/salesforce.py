@@ -37,10 +37,16 @@ def salesforce():
 @click.option("--objects-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Custom objects (JSON) to add to the standard ones.")
 @click.option("--cert-hostname", multiple=True, help="Extra hostname for the certificate.")
-def serve(host, port, state_dir, session_ttl, objects_file, cert_hostname):
+@click.option("--generate", multiple=True, metavar="NAME=COUNT",
+              help="Seed these records first, when the org is still empty (containers).")
+@click.option("--seed", "seed_value", default=42, show_default=True)
+def serve(host, port, state_dir, session_ttl, objects_file, cert_hostname, generate,
+          seed_value):
     """Serve the Salesforce APIs over HTTPS until stopped (SIGTERM or Ctrl-C)."""
     cert, key = ca.ensure_certificates(state_dir, tuple(cert_hostname))
     store = org.open_store(state_dir, objects_file)
+    if generate and store.count("User") == 0:
+        org.seed(store, _counts(generate), seed_value, datetime.now(UTC))
     server = make_server(Stub(store, auth.Sessions(session_ttl), Faults()), host, port,
                          cert, key)
     (state_dir / "port").write_text(str(server.server_address[1]))
@@ -72,18 +78,23 @@ def seed(state_dir, objects, seed_value, now, from_file, object_name):
     if from_file:
         stdout.print(f"Loaded {org.load_fixtures(store, from_file, object_name)} records")
         return
-    counts = {}
-    for entry in objects:
-        name, _, count = entry.partition("=")
-        if not count.isdigit():
-            raise UserFacingError(f"--object {entry!r}: write NAME=COUNT, e.g. Lead=500")
-        counts[name] = int(count)
+    counts = _counts(objects)
     try:
         org.seed(store, counts, seed_value, moment)
     except ValueError as error:
         raise UserFacingError(str(error)) from None
     for name in counts:
         stdout.print(f"{name}: {store.count(name)} records")
+
+
+def _counts(entries: tuple[str, ...]) -> dict[str, int]:
+    counts = {}
+    for entry in entries:
+        name, _, count = entry.partition("=")
+        if not count.isdigit():
+            raise UserFacingError(f"{entry!r}: write NAME=COUNT, e.g. Lead=500")
+        counts[name] = int(count)
+    return counts
 
 
 @salesforce.command()

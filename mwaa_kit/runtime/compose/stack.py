@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mwaa_kit.contract.configuration import refuse_forced_overrides
 from mwaa_kit.contract.plugins import build_plugins_zip
+from mwaa_kit.emulators.aws.seed import load_seed
 from mwaa_kit.project import Project
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native.environment import parse_run_states
@@ -141,8 +142,13 @@ class ComposeEnvironment:
             "MWAA_KIT_RUN_ID": secrets.token_hex(6),
         }
         wait_for = ["postgres:5432", "localstack:4566"]
-        if self._uses_salesforce():
+        salesforce = self._salesforce_seed()
+        if salesforce:
             values["COMPOSE_PROFILES"] = "salesforce"
+            values["MWAA_KIT_SALESFORCE_SEED"] = " ".join(
+                [f"--seed {salesforce.get('seed', 42)}"] + [
+                    f"--generate {name}={count}"
+                    for name, count in salesforce.get("objects", {}).items()])
             wait_for.append("salesforce:8443")
         values["MWAA_KIT_WAIT_FOR"] = ",".join(wait_for)
         for name in (*BASE_IMAGE_VARIABLES, "LOCALSTACK_AUTH_TOKEN"):
@@ -151,12 +157,11 @@ class ComposeEnvironment:
         self.env_file.touch(mode=0o600)
         self.env_file.write_text("".join(f"{k}='{v}'\n" for k, v in values.items()))
 
-    def _uses_salesforce(self) -> bool:
-        from mwaa_kit.emulators.aws.seed import load_seed
-
+    def _salesforce_seed(self) -> dict:
+        """seed.toml's [salesforce] table (empty when the project needs no stub)."""
         placeholders = {name: "" for name in ("salesforce_domain", "salesforce_port",
                                               "aws_endpoint_url", "region", "environment_name")}
-        return bool(load_seed(self.project.seed_file, placeholders).salesforce)
+        return load_seed(self.project.seed_file, placeholders).salesforce
 
     def aws_endpoint(self) -> str:
         state = json.loads((self.compose_dir / "state.json").read_text())

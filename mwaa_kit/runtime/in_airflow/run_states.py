@@ -35,9 +35,12 @@ def main(dag_id, run_id=None):
             "dag_id": dag_id,
             "run_id": run.run_id,
             "state": str(run.state) if run.state else None,
+            "data_interval_end": run.data_interval_end.isoformat()
+            if run.data_interval_end else None,
             "tasks": [
                 {"task_id": ti.task_id, "map_index": ti.map_index,
-                 "state": str(ti.state) if ti.state else None, "try_number": ti.try_number}
+                 "state": str(ti.state) if ti.state else None, "try_number": ti.try_number,
+                 "hostname": ti.hostname}
                 for ti in instances
             ],
         }))

@@ -1,0 +1,174 @@
+"""The compose stack for real on podman: base images from debootstrap, the images
+built, the example DAG run on Celery workers fed by LocalStack's SQS against the stub,
+and a worker killed in the middle of a task."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from tests.e2e.conftest import E2E_ROOT, run_cli, write_project
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+# Base images made locally (no registry here); users keep the public defaults.
+LOCAL_BASES = {"AIRFLOW_BASE_IMAGE": "mwaa-kit/base:bookworm-py3.12",
+               "POSTGRES_BASE_IMAGE": "mwaa-kit/base:trixie",
+               "LOCALSTACK_BASE_IMAGE": "mwaa-kit/base:trixie",
+               "STUB_BASE_IMAGE": "mwaa-kit/base:bookworm-py3.12"}
+SLOW_DAG = """
+from datetime import datetime, timedelta
+from operators.salesforce_to_s3_operator import SalesforceToS3Operator
+try:
+    from airflow.sdk import DAG
+except ImportError:
+    from airflow import DAG
+
+with DAG("slow_extract", schedule=None, start_date=datetime(2024, 1, 1),
+         default_args={"retries": 2, "retry_delay": timedelta(seconds=5)}):
+    SalesforceToS3Operator(
+        task_id="extract", sf_conn_id="salesforce_connection", sf_obj="Opportunity",
+        sf_fields=["Id", "Name"], fmt="ndjson", batch_size=200,
+        s3_conn_id="aws_connection", s3_bucket="{{ var.value.bucket_name }}",
+        s3_key="test/slow_extract.json")
+"""
+
+
+def _cli(*arguments, project, check=True, timeout=1800):
+    previous = {name: os.environ.get(name) for name in LOCAL_BASES}
+    os.environ.update(LOCAL_BASES)
+    try:
+        return run_cli(*arguments, project=project, check=check, timeout=timeout)
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    subprocess.run([str(REPO / "scripts/setup-containers")], check=True, capture_output=True)
+    E2E_ROOT.mkdir(parents=True, exist_ok=True)
+    project = E2E_ROOT / f"compose-{int(time.time())}"
+    for folder in ("dags", "plugins", "requirements"):
+        shutil.copytree(REPO / folder, project / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(REPO / "seed.toml", project / "seed.toml")
+    write_project(project, {
+        "dags/slow_extract.py": SLOW_DAG,
+        "mwaa-kit.toml": """
+            [environment]
+            name = "SalesforceIngestion"
+            [airflow_config]
+            "scheduler.task_instance_heartbeat_timeout" = "30"
+        """,
+    })
+    _cli("up", "--runtime", "compose", "--workers", "2", "--quiet", project=project)
+    yield project
+    _cli("down", "--purge", project=project, check=False)
+
+
+def _state(project):
+    return json.loads((project / ".mwaa-kit/compose/state.json").read_text())
+
+
+def _s3(project):
+    return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{_state(project)['ports']['aws']}",
+                        region_name="us-east-1", aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
+
+
+def test_the_example_dag_runs_on_celery_workers(stack):
+    result = _cli("dags", "trigger", "salesforce_to_s3", "--wait", "--timeout", "900",
+                  "--format", "json", project=stack, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    run = json.loads(result.stdout)
+    assert all(task["state"] == "success" for task in run["tasks"])
+    workers = {task["hostname"] for task in run["tasks"]}
+    assert workers, "tasks ran nowhere"
+    listing = _s3(stack).list_objects_v2(Bucket="salesforceingestion-data",
+                                         Prefix="salesforce/raw/")
+    assert len([o for o in listing.get("Contents", []) if "/opportunity/" in o["Key"]]) == 6
+
+
+def test_a_killed_worker_s_task_is_retried_on_the_other_and_completes(stack):
+    stub = f"https://127.0.0.1:{_state(stack)['ports']['salesforce']}"
+    ca = _stub_ca(stack)
+    requests.post(f"{stub}/__admin/faults", verify=ca, timeout=10, json=[
+        {"kind": "latency", "path": "/query/", "times": 1000, "seconds": 1.5}]).raise_for_status()
+    trigger = subprocess.Popen(
+        [_python(), "-m", "mwaa_kit", "dags", "trigger", "slow_extract", "--wait", "--format",
+         "json", "--timeout", "900"], cwd=stack, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, **LOCAL_BASES})
+    victim = _wait_for_running_task_host(stack)
+    containers = subprocess.run(["podman", "ps", "--format", "{{.ID}} {{.Names}}"],
+                                capture_output=True, text=True, check=True).stdout.split("\n")
+    name = next(line.split()[1] for line in containers if line and victim.startswith(
+        line.split()[0][:12]))
+    assert "worker" in name
+    subprocess.run(["podman", "kill", name], check=True, capture_output=True)
+    requests.post(f"{stub}/__admin/faults", verify=ca, timeout=10, json=[]).raise_for_status()
+    output, _ = trigger.communicate(timeout=900)
+    run = json.loads(output)
+    assert run["state"] == "success", run
+    task = run["tasks"][0]
+    assert task["try_number"] >= 2 and task["hostname"] != victim
+    body = _s3(stack).get_object(Bucket="salesforceingestion-data",
+                                 Key="test/slow_extract.json")["Body"].read().decode()
+    ids = [json.loads(line)["id"] for line in body.splitlines()]
+    assert len(ids) == len(set(ids)) == _opportunity_count(stack)
+
+
+def _python():
+    import sys
+
+    return sys.executable
+
+
+def _stub_ca(project) -> str:
+    path = project / ".mwaa-kit/compose/stub-ca.pem"
+    name = subprocess.run(["podman", "ps", "--filter", "label=com.docker.compose.service="
+                           "salesforce", "--format", "{{.Names}}"], capture_output=True,
+                          text=True, check=True).stdout.split()[0]
+    subprocess.run(["podman", "cp", f"{name}:/data/ca.pem", str(path)], check=True)
+    return str(path)
+
+
+def _wait_for_running_task_host(project, timeout=300) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = subprocess.run(
+            [_python(), "-c", "from mwaa_kit.project import load_project;"
+             "from mwaa_kit.runtime.select import running_environment as r;import json;"
+             "print(json.dumps(r(load_project('.')).run_states('slow_extract')))"],
+            cwd=project, capture_output=True, text=True)
+        if states.returncode == 0:
+            run = json.loads(states.stdout.strip().splitlines()[-1])
+            task = run["tasks"][0] if run["tasks"] else {}
+            if task.get("state") == "running" and task.get("hostname"):
+                return task["hostname"]
+        time.sleep(3)
+    raise AssertionError("slow_extract never started running")
+
+
+def _opportunity_count(project) -> int:
+    from simple_salesforce import Salesforce
+
+    from mwaa_kit.emulators.salesforce import auth
+
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = _stub_ca(project)
+    sf = Salesforce(username=auth.USERNAME, password=auth.PASSWORD,
+                    security_token=auth.SECURITY_TOKEN, session=session,
+                    domain=f"127.0.0.1:{_state(project)['ports']['salesforce']}/#")
+    return sf.query("SELECT COUNT() FROM Opportunity")["totalSize"]
