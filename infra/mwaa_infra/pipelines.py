@@ -28,11 +28,14 @@ GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 CDK_QUALIFIER = "hnb659fds"
 
 # Context keys the provisioning build re-reads from the live environment, so a redeploy
-# keeps what `mwaa-kit promote` installed since (key, get-environment field).
+# keeps what `mwaa-kit promote` installed since (context key, get-environment field, the
+# Settings attribute).
 LIVE_VERSIONS = (
-    ("pluginsS3ObjectVersion", "PluginsS3ObjectVersion"),
-    ("requirementsS3ObjectVersion", "RequirementsS3ObjectVersion"),
-    ("startupScriptS3ObjectVersion", "StartupScriptS3ObjectVersion"),
+    ("pluginsS3ObjectVersion", "PluginsS3ObjectVersion", "plugins_s3_object_version"),
+    ("requirementsS3ObjectVersion", "RequirementsS3ObjectVersion",
+     "requirements_s3_object_version"),
+    ("startupScriptS3ObjectVersion", "StartupScriptS3ObjectVersion",
+     "startup_script_s3_object_version"),
 )
 _BUILD_ENV = {
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
@@ -45,8 +48,8 @@ def deploy_commands(settings: Settings) -> list[str]:
     """Shell lines that redeploy the stack with the same full context; the three bundle
     object versions come from the live environment when it has them."""
     lines = ['CTX=""']
-    for key, field in LIVE_VERSIONS:
-        pinned = getattr(settings, _field_of(key)) or ""
+    for key, field, attribute in LIVE_VERSIONS:
+        pinned = getattr(settings, attribute) or ""
         lines.append(
             f"V=$(aws mwaa get-environment --name {shlex.quote(settings.env_name)} "
             f"--query Environment.{field} --output text 2>/dev/null || true); "
@@ -55,21 +58,13 @@ def deploy_commands(settings: Settings) -> list[str]:
         )
     # The build checks out the project repository: its infra/ runs, its root is the project.
     fixed = settings.context_arguments(
-        skip=("projectDir", *(key for key, _ in LIVE_VERSIONS))
+        skip=("projectDir", *(key for key, _, _ in LIVE_VERSIONS))
     )
     lines.append(
         f"cd infra && npx cdk deploy {shlex.quote(settings.stack_name)} "
         f"--require-approval never -c projectDir=.. {fixed} $CTX"
     )
     return lines
-
-
-def _field_of(key: str) -> str:
-    return {
-        "pluginsS3ObjectVersion": "plugins_s3_object_version",
-        "requirementsS3ObjectVersion": "requirements_s3_object_version",
-        "startupScriptS3ObjectVersion": "startup_script_s3_object_version",
-    }[key]
 
 
 class Delivery(Construct):
@@ -235,10 +230,11 @@ class Delivery(Construct):
     def _source_action(self, output: codepipeline.Artifact) -> codepipeline.IAction:
         settings = self.settings
         if settings.source == "codecommit":
-            repository = codecommit.Repository.from_repository_name(
-                self, "Repository", settings.repository_name
-            ) if not hasattr(self, "_repository") else self._repository
-            self._repository = repository
+            # Both pipelines follow the same (existing) repository: import it once.
+            repository = self.node.try_find_child("Repository") or \
+                codecommit.Repository.from_repository_name(
+                    self, "Repository", settings.repository_name
+                )
             return actions.CodeCommitSourceAction(
                 action_name="Source",
                 repository=repository,

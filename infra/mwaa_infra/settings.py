@@ -116,8 +116,8 @@ class Settings:
         """The `-c key=value` pairs that reproduce these settings exactly (every value a
         string, as the CDK CLI passes them), e.g. for the provisioning pipeline."""
         result = {}
-        # cidr and natGateways make a new VPC: they exclude vpcId.
-        skip = {"cidr", "nat_gateways"} if self.uses_existing_vpc else set()
+        # cidr and natGateways make a new VPC: they exclude vpcId (and subnetIds).
+        skip = {"cidr", "nat_gateways"} if self.uses_existing_vpc else {"subnet_ids"}
         for name, value in asdict(self).items():
             key = _CONTEXT_KEYS[name]
             if value is None or name in skip:

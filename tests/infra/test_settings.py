@@ -138,3 +138,27 @@ def test_to_context_round_trips(load, empty_project):
     assert "cidr" not in context and "natGateways" not in context
     assert load_settings(context) == settings
     assert isinstance(settings, Settings)
+
+
+def test_default_settings_round_trip_too(load, empty_project):
+    settings = load(envTags='{"team": "data eng"}', pluginsS3ObjectVersion="v1")
+    context = settings.to_context()
+    assert "subnetIds" not in context and "vpcId" not in context
+    assert load_settings(context) == settings
+
+
+def test_the_provisioning_build_redeploys_with_settings_that_parse_back(load, empty_project):
+    import shlex
+
+    pytest.importorskip("aws_cdk")
+    from mwaa_infra.pipelines import deploy_commands
+
+    for settings in (
+        load(envTags='{"team": "data eng"}', testCommand="pytest -q -k 'not slow'"),
+        load(vpcId="vpc-0123456789abcdef0",
+             subnetIds="subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2"),
+    ):
+        argv = shlex.split(deploy_commands(settings)[-1].removesuffix("$CTX"))
+        context = dict(argv[i + 1].split("=", 1) for i, arg in enumerate(argv) if arg == "-c")
+        assert context.pop("projectDir") == ".."
+        assert load_settings({**context, "projectDir": str(empty_project)}) == settings
