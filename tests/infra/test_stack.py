@@ -417,3 +417,58 @@ def test_outputs_that_promote_reads(default):
                  "ProjectPipelineName"):
         assert name in outputs
     assert outputs["Region"]["Value"] == "us-east-1"
+
+
+TUNED = {
+    "stackName": "airflow-dev",
+    "cidr": "10.20.0.0/20",
+    "natGateways": "1",
+    "availabilityZones": '["us-east-1c", "us-east-1d"]',
+    "noncurrentDays": "90",
+    "dagS3Path": "airflow/dags",
+    "source": "github-actions",
+    "githubRepository": "acme/airflow-project",
+    "githubOidcProviderArn":
+        "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com",
+    "branch": "trunk",
+}
+
+
+@pytest.fixture(scope="module")
+def tuned(synth):
+    return synth(TUNED)
+
+
+def test_remaining_parameters(tuned):
+    assert tuned.stack.stack_name == "airflow-dev"
+    assert "missing" not in tuned.manifest
+    tuned.template.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": "10.20.0.0/20"})
+    subnets = [s["Properties"] for s in tuned.resources("AWS::EC2::Subnet").values()]
+    assert sorted({s["AvailabilityZone"] for s in subnets}) == ["us-east-1c", "us-east-1d"]
+    assert sorted(s["CidrBlock"] for s in subnets) == [
+        "10.20.0.0/22", "10.20.12.0/22", "10.20.4.0/22", "10.20.8.0/22"]
+    assert len(tuned.resources("AWS::EC2::NatGateway")) == 1
+    rules = _bucket(tuned, "BucketsSourceBucket")["LifecycleConfiguration"]["Rules"]
+    assert rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+    tuned.template.has_resource_properties("AWS::MWAA::Environment",
+                                           {"DagS3Path": "airflow/dags"})
+    # an existing OIDC provider is used, not created
+    assert not tuned.resources("AWS::IAM::OIDCProvider")
+    tuned.template.has_resource_properties("AWS::IAM::Role", {
+        "AssumeRolePolicyDocument": {"Statement": [Match.object_like({
+            "Principal": {"Federated": TUNED["githubOidcProviderArn"]},
+            "Condition": Match.object_like({"StringEquals": Match.object_like({
+                "token.actions.githubusercontent.com:sub":
+                    "repo:acme/airflow-project:ref:refs/heads/trunk"})}),
+        })]},
+    })
+
+
+def test_pipeline_commands_and_repository_from_context(synth):
+    result = synth({"repositoryName": "airflow-dags", "installCommand": "pip install -r ci.txt",
+                    "testCommand": "pytest tests/dags", "dataBucket": "false"})
+    (source,) = _stage(result, "DeliveryProject", "Source")
+    assert source["Configuration"]["RepositoryName"] == "airflow-dags"
+    validate = _buildspec(result, "DeliveryValidateProject")
+    assert "pip install -r ci.txt" in validate and "pytest tests/dags" in validate
+    assert "DataBucketName" not in result.json["Outputs"]
