@@ -90,6 +90,11 @@ class Delivery(Construct):
         self.environment_arn = stack.format_arn(
             service="airflow", resource="environment", resource_name=settings.env_name
         )
+        # The stack id CloudFormation appends is unknown before it exists: '/*'.
+        self.stack_arn = stack.format_arn(
+            service="cloudformation", resource="stack",
+            resource_name=f"{settings.stack_name}/*",
+        )
         self.pipelines: dict[str, codepipeline.Pipeline] = {}
         self.github_actions_role: iam.Role | None = None
         if settings.source == "github-actions":
@@ -122,6 +127,11 @@ class Delivery(Construct):
                 sid="UpdateEnvironment",
                 actions=["airflow:GetEnvironment", "airflow:UpdateEnvironment"],
                 resources=[self.environment_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ReadStackOutputs",
+                actions=["cloudformation:DescribeStacks"],
+                resources=[self.stack_arn],
             ),
             iam.PolicyStatement(
                 sid="PassExecutionRole",
@@ -172,7 +182,14 @@ class Delivery(Construct):
         )
 
     def _acknowledge_promotion(self, construct: Construct) -> None:
+        stack = Stack.of(self)
         Validations.of(construct).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::arn:{stack.partition}:cloudformation:"
+                f"{stack.region}:{stack.account}:stack/{self.settings.stack_name}/*]",
+                reason="mwaa-kit promote reads this stack's outputs; the '*' is the stack id "
+                "CloudFormation appends to the (fixed) stack name.",
+            ),
             Acknowledgment(
                 id=f"AwsSolutions-IAM5[Resource::<{_logical_id(self.source_bucket)}.Arn>/*]",
                 reason="Promotion writes any key of the bundle (dags/..., plugins.zip, "

@@ -385,6 +385,7 @@ def test_promotion_permissions_are_scoped(default):
     assert _flat(by_sid["UpdateEnvironment"]["Resource"]).endswith(
         ':environment/MwaaEnvironment"]]}') or "environment/MwaaEnvironment" in _flat(
         by_sid["UpdateEnvironment"]["Resource"])
+    assert ":stack/mwaa-MwaaEnvironment/*" in _flat(by_sid["ReadStackOutputs"]["Resource"])
     assert by_sid["PassExecutionRole"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "airflow.amazonaws.com"}}
 
