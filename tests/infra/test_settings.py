@@ -162,3 +162,8 @@ def test_the_provisioning_build_redeploys_with_settings_that_parse_back(load, em
         context = dict(argv[i + 1].split("=", 1) for i, arg in enumerate(argv) if arg == "-c")
         assert context.pop("projectDir") == ".."
         assert load_settings({**context, "projectDir": str(empty_project)}) == settings
+
+
+def test_micro_class_defaults_to_one_scheduler_and_worker(load):
+    settings = load(environmentClass="mw1.micro")
+    assert (settings.schedulers, settings.max_workers, settings.min_workers) == (1, 1, 1)
