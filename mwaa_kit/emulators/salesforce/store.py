@@ -9,8 +9,9 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,12 +46,18 @@ class InvalidQueryLocator(LookupError):
 
 @dataclass
 class _Cursor:
+    """A query's result set. Pages are addressed by position, as Salesforce's
+    `<locator>-<position>` URLs are, so asking for a page again (a client retrying after
+    a broken answer) returns the same records."""
+
     compiled: CompiledQuery
     version: str
     batch_size: int
     total: int
-    served: int = 0
-    after_rowid: int = 0
+    rowid_at: dict[int, int] = field(default_factory=lambda: {0: 0})  # position -> rowid
+
+
+_MAX_CURSORS = 1000
 
 
 class Store:
@@ -58,7 +65,7 @@ class Store:
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.path, self.objects, self.now = path, objects, now
         self._local = threading.local()
-        self._cursors: dict[str, _Cursor] = {}
+        self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._lock = threading.Lock()
         self._create_tables()
 
@@ -109,32 +116,33 @@ class Store:
         if compiled.limit is not None:
             total = min(total, compiled.limit)
         cursor = _Cursor(compiled, version, batch_size, total)
-        return self._page(cursor, secrets.token_hex(8))
+        key = secrets.token_hex(8)
+        with self._lock:
+            self._cursors[key] = cursor
+            while len(self._cursors) > _MAX_CURSORS:
+                self._cursors.popitem(last=False)
+        return self._page(cursor, key, 0)
 
     def query_more(self, locator: str) -> dict:
+        key, _, position = locator.partition("-")
         with self._lock:
-            cursor = self._cursors.get(locator.split("-")[0])
-        if cursor is None:
+            cursor = self._cursors.get(key)
+        if cursor is None or not position.isdigit() or int(position) not in cursor.rowid_at:
             raise InvalidQueryLocator(locator)
-        return self._page(cursor, locator.split("-")[0])
+        return self._page(cursor, key, int(position))
 
-    def _page(self, cursor: _Cursor, key: str) -> dict:
-        size = min(cursor.batch_size, cursor.total - cursor.served)
-        offset = (cursor.compiled.offset or 0) + cursor.served
-        fetched = list(rows(cursor.compiled, self.db, cursor.after_rowid, offset, size))
+    def _page(self, cursor: _Cursor, key: str, position: int) -> dict:
+        size = min(cursor.batch_size, cursor.total - position)
+        offset = (cursor.compiled.offset or 0) + position
+        fetched = list(rows(cursor.compiled, self.db, cursor.rowid_at[position], offset, size))
         records = [self.record(cursor.compiled, row, cursor.version) for row in fetched]
-        cursor.served += len(records)
-        if fetched:
-            cursor.after_rowid = fetched[-1][0]
-        done = cursor.served >= cursor.total or len(fetched) < size
+        served = position + len(records)
+        done = served >= cursor.total or len(fetched) < size
         page = {"totalSize": cursor.total, "done": done, "records": records}
-        with self._lock:
-            if done:
-                self._cursors.pop(key, None)
-            else:
-                self._cursors[key] = cursor
-                page["nextRecordsUrl"] = (f"/services/data/v{cursor.version}/query/"
-                                          f"{key}-{cursor.served}")
+        if not done:
+            with self._lock:
+                cursor.rowid_at[served] = fetched[-1][0]
+            page["nextRecordsUrl"] = f"/services/data/v{cursor.version}/query/{key}-{served}"
         return page
 
     def record(self, compiled: CompiledQuery, row: tuple, version: str) -> dict:

@@ -138,3 +138,21 @@ def test_evaluator_agrees_with_a_brute_force_filter(store, conditions, joiner):
     expected = {r["Id"] for r in _opportunities(store)
                 if combine(_python_match(r, c) for c in conditions)}
     assert got == expected, where
+
+
+def test_a_page_asked_for_again_returns_the_same_records(store):
+    first = _query(store, "SELECT Id FROM Opportunity", batch=200)
+    locator = first["nextRecordsUrl"].rsplit("/", 1)[1]
+    again = store.query_more(locator)
+    assert store.query_more(locator)["records"] == again["records"]
+    assert again.get("nextRecordsUrl") == store.query_more(locator).get("nextRecordsUrl")
+
+
+def test_an_unknown_locator_is_invalid(store):
+    from mwaa_kit.emulators.salesforce.store import InvalidQueryLocator
+
+    first = _query(store, "SELECT Id FROM Opportunity", batch=200)
+    key = first["nextRecordsUrl"].rsplit("/", 1)[1].split("-")[0]
+    for locator in ("nope-200", f"{key}-7", f"{key}-x"):
+        with pytest.raises(InvalidQueryLocator):
+            store.query_more(locator)
