@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -108,6 +109,22 @@ def wait_for_port(port: int, record: ProcessRecord, timeout: float) -> None:
     raise TimeoutError(
         f"{record.name} did not open port {port} in {timeout:.0f} s; see {record.log}"
     )
+
+
+def wait_for_http(url: str, timeout: float, record: ProcessRecord | None = None,
+                  hint: str = "") -> None:
+    """Wait until `url` answers, failing early if `record`'s process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if record is not None and not is_alive(record):
+            raise RuntimeError(f"{record.name} exited while starting; see {record.log}")
+        try:
+            with urllib.request.urlopen(url, timeout=3):
+                return
+        except OSError:
+            time.sleep(0.3)
+    where = f"; see {record.log}" if record else (f"; {hint}" if hint else "")
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s{where}")
 
 
 def _signal_group(pid: int, sig: int) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from uv import find_uv_bin
@@ -39,7 +37,7 @@ def start_moto(log: Path, port: int) -> processes.ProcessRecord:
         "aws", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         env=_host_env(), log=log, port=port,
     )
-    _wait_healthy(f"http://127.0.0.1:{port}/moto-api/", record, timeout=60)
+    processes.wait_for_http(f"http://127.0.0.1:{port}/moto-api/", 60, record)
     return record
 
 
@@ -59,7 +57,7 @@ def start_localstack(
     record = processes.start(
         "aws", [str(python), "-m", "localstack.runtime.main"], env=env, log=log, port=port
     )
-    _wait_healthy(f"http://127.0.0.1:{port}/_localstack/health", record, timeout=180)
+    processes.wait_for_http(f"http://127.0.0.1:{port}/_localstack/health", 180, record)
     return record
 
 
@@ -83,17 +81,3 @@ def ensure_localstack(venv: Path, log: Path) -> Path:
 def _host_env() -> dict[str, str]:
     keep = ("PATH", "HOME", "LANG", "TMPDIR")
     return {name: os.environ[name] for name in keep if name in os.environ}
-
-
-def _wait_healthy(url: str, record: processes.ProcessRecord, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not processes.is_alive(record):
-            raise RuntimeError(f"the AWS emulator exited while starting; see {record.log}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"the AWS emulator did not answer {url} in {timeout:.0f} s; "
-                       f"see {record.log}")

@@ -15,8 +15,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,7 +100,8 @@ class ComposeEnvironment:
         self._compose("up", "-d", "--scale", f"worker={workers}")
         url = f"http://127.0.0.1:{ports['ui']}"
         self.report("Waiting for the webserver (the containers install requirements first)")
-        self._wait_http(url + _HEALTH[self.version.major], timeout=900)
+        processes.wait_for_http(url + _HEALTH[self.version.major], 900,
+                                hint="see `mwaa-kit logs webserver`")
         state = {"runtime": "compose", "airflow_version": self.version.airflow_version,
                  "ui_url": url, "ports": ports, "workers": workers}
         (self.compose_dir / "state.json").write_text(json.dumps(state, indent=2))
@@ -166,17 +165,6 @@ class ComposeEnvironment:
     def aws_endpoint(self) -> str:
         state = json.loads((self.compose_dir / "state.json").read_text())
         return f"http://127.0.0.1:{state['ports']['aws']}"
-
-    def _wait_http(self, url: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url, timeout=3):
-                    return
-            except OSError:
-                time.sleep(2)
-        raise TimeoutError(f"{url} did not answer within {timeout:.0f} s; see "
-                           "`mwaa-kit logs webserver`")
 
     # ------------------------------------------------------- down, status
     def down(self, purge: bool = False) -> None:

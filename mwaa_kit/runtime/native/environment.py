@@ -15,8 +15,6 @@ import shutil
 import ssl
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -326,16 +324,18 @@ class NativeEnvironment:
                                + "\n".join(output.strip().splitlines()[-20:]))
         return output
 
-    def components(self) -> list[tuple[str, str]]:
-        """(name, MWAA container) of each Airflow process, as MWAA groups them."""
-        return [("scheduler", "scheduler"), ("dag-processor", "scheduler"),
-                ("triggerer", "scheduler"), (self.version.webserver_component, "webserver")]
+    def components(self) -> list[tuple[str, list[str], str]]:
+        """(name, airflow arguments, MWAA container) of each process natively run: the
+        catalog's scheduler and webserver containers (the LocalExecutor replaces workers)."""
+        return [(command[1], list(command[1:]), container)
+                for container in ("scheduler", "webserver")
+                for command in self.version.components[container]]
 
     def _start_components(self, prepared: PreparedEnvironment, ports: dict, state: dict):
-        for name, container in self.components():
+        for name, arguments, container in self.components():
             self.report(f"Starting the {name}")
             record = processes.start(
-                name, prepared.airflow(name), env=prepared.env(container),
+                name, prepared.airflow(*arguments), env=prepared.env(container),
                 log=self._log(name), cwd=self.home,
                 port=ports["ui"] if name == self.version.webserver_component else None,
             )
@@ -343,19 +343,8 @@ class NativeEnvironment:
             self._save_state(state)
         self.report("Waiting for the UI to answer")
         ui = processes.ProcessRecord(**state["processes"][-1])
-        self._wait_http(state["ui_url"] + _MAJOR[self.version.major]["health"], ui, 240)
-
-    def _wait_http(self, url: str, record: processes.ProcessRecord, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not processes.is_alive(record):
-                raise RuntimeError(f"the {record.name} exited while starting; see {record.log}")
-            try:
-                with urllib.request.urlopen(url, timeout=3):
-                    return
-            except OSError:
-                time.sleep(0.5)
-        raise TimeoutError(f"{url} did not answer within {timeout:.0f} s; see {record.log}")
+        processes.wait_for_http(state["ui_url"] + _MAJOR[self.version.major]["health"], 240,
+                                ui)
 
     # ---------------------------------------------------------- down, logs
     def down(self) -> list[str]:
