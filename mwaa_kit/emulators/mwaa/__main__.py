@@ -1,0 +1,38 @@
+"""`python -m mwaa_kit.emulators.mwaa serve --port P --s3-endpoint URL --state-dir DIR`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mwaa_kit.emulators.mwaa.server import serve
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m mwaa_kit.emulators.mwaa",
+                                     description="The MWAA control-plane API emulator.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="Serve the MWAA API over HTTP.")
+    run.add_argument("--port", type=int, required=True)
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--s3-endpoint", required=True,
+                     help="The S3 emulator's URL (moto server or LocalStack).")
+    run.add_argument("--state-dir", type=Path, required=True,
+                     help="Where environments are kept (environments.json).")
+    run.add_argument("--create-delay", type=float, default=5.0,
+                     help="Seconds an environment stays CREATING.")
+    run.add_argument("--update-delay", type=float, default=5.0,
+                     help="Seconds an environment stays UPDATING.")
+    run.add_argument("--delete-delay", type=float, default=2.0,
+                     help="Seconds an environment stays DELETING.")
+    run.add_argument("--webserver-hostname",
+                     help="Host name the tokens and WebserverUrl name (e.g. the local UI's).")
+    arguments = parser.parse_args(argv)
+    serve(arguments.port, arguments.s3_endpoint, arguments.state_dir,
+          create_delay=arguments.create_delay, update_delay=arguments.update_delay,
+          delete_delay=arguments.delete_delay, host=arguments.host,
+          webserver_hostname=arguments.webserver_hostname)
+
+
+if __name__ == "__main__":
+    main()

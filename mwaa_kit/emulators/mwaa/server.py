@@ -1,0 +1,132 @@
+"""The MWAA API emulator as an HTTP server process.
+
+`python -m mwaa_kit.emulators.mwaa serve --port P --s3-endpoint URL --state-dir DIR`
+serves the API on 127.0.0.1:P; `start_mwaa_emulator` starts that process the way the kit
+starts its other emulators (own session, own log, recorded pid).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
+from mwaa_kit.emulators.mwaa.backend import DEFAULT_REGION, ApplyHook, MwaaBackend
+from mwaa_kit.emulators.mwaa.responses import dispatch
+from mwaa_kit.runtime import processes
+
+HEALTH_PATH = "/_mwaa_kit/health"
+
+
+def client_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
+    """What an unmodified boto3 `mwaa` client or the AWS CLI needs to reach the emulator:
+    its endpoint, and no `api.`/`env.` host prefixes (a local host has no such names)."""
+    return {"AWS_ENDPOINT_URL_MWAA": endpoint_url, "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
+            "AWS_DEFAULT_REGION": region, **EMULATOR_CREDENTIALS}
+
+
+def s3_client(endpoint_url: str, region: str = DEFAULT_REGION):
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
+                        aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+
+
+def make_server(port: int, backend: MwaaBackend, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "mwaa-kit-mwaa"
+
+        def _handle(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if self.path == HEALTH_PATH:
+                self._send(200, b'{"status": "ok"}', {})
+                return
+            response = dispatch(backend, self.command, self.path, self.headers, body)
+            self._send(response.status, response.encode(), response.headers)
+
+        def _send(self, status: int, payload: bytes, headers: dict[str, str]):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("x-amzn-RequestId", _request_id())
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _handle
+
+        def log_message(self, format, *args):  # noqa: A002 - the base class's name
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,
+          update_delay: float = 5.0, delete_delay: float = 2.0, host: str = "127.0.0.1",
+          webserver_hostname: str | None = None, apply: ApplyHook | None = None) -> None:
+    backend = MwaaBackend(state_dir, s3_client(s3_endpoint), create_delay=create_delay,
+                          update_delay=update_delay, delete_delay=delete_delay, apply=apply,
+                          webserver_hostname=webserver_hostname)
+    server = make_server(port, backend, host)
+    stop = threading.Event()
+
+    def ticker():  # completes pending changes even when nobody asks
+        while not stop.wait(0.2):
+            try:
+                backend.tick()
+            except Exception as error:  # keep serving; the log says what went wrong
+                sys.stderr.write(f"mwaa emulator: tick failed: {error!r}\n")
+
+    threading.Thread(target=ticker, daemon=True).start()
+    sys.stderr.write(f"mwaa-kit MWAA emulator on http://{host}:{port} (S3: {s3_endpoint}, "
+                     f"state: {state_dir})\n")
+    try:
+        server.serve_forever()
+    finally:
+        stop.set()
+        server.server_close()
+
+
+def start_mwaa_emulator(log: Path, port: int, s3_endpoint: str, state_dir: Path,
+                        create_delay: float = 5.0, update_delay: float = 5.0,
+                        env: dict[str, str] | None = None) -> processes.ProcessRecord:
+    command = [sys.executable, "-m", "mwaa_kit.emulators.mwaa", "serve", "--port", str(port),
+               "--s3-endpoint", s3_endpoint, "--state-dir", str(state_dir),
+               "--create-delay", str(create_delay), "--update-delay", str(update_delay)]
+    import os
+
+    base = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR")
+            if name in os.environ}
+    record = processes.start("mwaa", command, env={**base, **(env or {})}, log=log, port=port)
+    wait_healthy(f"http://127.0.0.1:{port}", record, timeout=30)
+    return record
+
+
+def wait_healthy(endpoint: str, record: processes.ProcessRecord, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not processes.is_alive(record):
+            raise RuntimeError(f"the MWAA emulator exited while starting; see {record.log}")
+        try:
+            with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=2):
+                return
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.2)
+    raise TimeoutError(f"the MWAA emulator did not answer in {timeout:.0f} s; see {record.log}")
+
+
+def _request_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
