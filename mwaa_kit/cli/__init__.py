@@ -21,6 +21,9 @@ _SUBCOMMANDS = {
     "test-startup-script": "mwaa_kit.cli.validate:test_startup_script",
     "package": "mwaa_kit.cli.package:package",
     "infra": "mwaa_kit.cli.infra:infra",
+    "promote": "mwaa_kit.cli.promote:promote",
+    "history": "mwaa_kit.cli.promote:history",
+    "rollback": "mwaa_kit.cli.promote:rollback",
 }
 
 

@@ -1,0 +1,75 @@
+"""AWS clients for a promotion target: its profile, its role (assumed through STS), its region.
+
+Endpoints: `endpoint_url` (the `--endpoint-url` option) points the `mwaa` client elsewhere,
+e.g. at the kit's MWAA emulator; otherwise boto3's own settings apply
+(AWS_ENDPOINT_URL_MWAA, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL). Whenever the MWAA endpoint
+is overridden, botocore's `api.`/`env.` host prefixes are turned off: a local endpoint has
+no such host names.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+
+from mwaa_kit.project import PromotionTarget
+
+
+class TargetError(RuntimeError):
+    """The target cannot be reached or is not configured; the message says what to do."""
+
+
+@dataclass
+class Clients:
+    mwaa: object
+    s3: object
+    identity: str  # who is promoting, as AWS sees it (or the local user name)
+
+
+def connect(target: PromotionTarget, endpoint_url: str | None = None,
+            s3_endpoint_url: str | None = None) -> Clients:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        session = boto3.Session(profile_name=target.profile, region_name=target.region)
+    except BotoCoreError as error:
+        raise TargetError(f"target {target.name}: {error}") from None
+    identity = getpass.getuser()
+    if target.role_arn:
+        try:
+            credentials = session.client("sts").assume_role(
+                RoleArn=target.role_arn,
+                RoleSessionName=f"mwaa-kit-promote-{identity}"[:64],
+            )["Credentials"]
+        except (BotoCoreError, ClientError) as error:
+            raise TargetError(f"target {target.name}: cannot assume {target.role_arn}: "
+                              f"{error}") from None
+        session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                aws_secret_access_key=credentials["SecretAccessKey"],
+                                aws_session_token=credentials["SessionToken"],
+                                region_name=target.region)
+        identity = f"{identity} as {target.role_arn}"
+    overridden = bool(endpoint_url or os.environ.get("AWS_ENDPOINT_URL_MWAA")
+                      or os.environ.get("AWS_ENDPOINT_URL"))
+    config = Config(inject_host_prefix=False) if overridden else None
+    mwaa = session.client("mwaa", endpoint_url=endpoint_url, config=config)
+    s3 = session.client("s3", endpoint_url=s3_endpoint_url)
+    return Clients(mwaa=mwaa, s3=s3, identity=identity)
+
+
+def resolve_target(targets: dict[str, PromotionTarget], name: str | None) -> PromotionTarget:
+    if not targets:
+        raise TargetError("mwaa-kit.toml defines no promotion target; add one, e.g.\n"
+                          "[targets.prod]\nenvironment_name = \"MyEnvironment\"\n"
+                          "region = \"us-east-1\"")
+    if name is None:
+        if len(targets) == 1:
+            return next(iter(targets.values()))
+        raise TargetError(f"choose a target with --target: {', '.join(sorted(targets))}")
+    if name not in targets:
+        raise TargetError(f"no target {name!r} in mwaa-kit.toml; known: "
+                          f"{', '.join(sorted(targets))}")
+    return targets[name]

@@ -1,0 +1,73 @@
+"""The promotion lock: one object, `mwaa-kit/lock`, in the environment's bucket.
+
+It is taken with an S3 conditional write (PutObject with If-None-Match: *), which S3 (and
+moto, and LocalStack) refuse with 412 PreconditionFailed when the object exists, so two
+promotions cannot both hold it. Releasing deletes exactly the version written, leaving no
+delete marker behind.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import socket
+import uuid
+from dataclasses import dataclass
+
+LOCK_KEY = "mwaa-kit/lock"
+
+
+class LockHeldError(RuntimeError):
+    """Another promotion (or a crashed one) holds the lock."""
+
+
+@dataclass
+class Lock:
+    bucket: str
+    version_id: str | None
+    holder: dict
+
+
+def acquire(s3, bucket: str, user: str, action: str) -> Lock:
+    from botocore.exceptions import ClientError
+
+    holder = {"id": uuid.uuid4().hex, "user": user, "host": socket.gethostname(),
+              "action": action,
+              "since": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
+    try:
+        response = s3.put_object(Bucket=bucket, Key=LOCK_KEY, IfNoneMatch="*",
+                                 Body=json.dumps(holder).encode(),
+                                 ContentType="application/json")
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        if code in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+            raise LockHeldError(_held_message(s3, bucket)) from None
+        raise
+    return Lock(bucket, response.get("VersionId"), holder)
+
+
+def release(s3, lock: Lock) -> None:
+    arguments = {"Bucket": lock.bucket, "Key": LOCK_KEY}
+    if lock.version_id:
+        arguments["VersionId"] = lock.version_id
+    s3.delete_object(**arguments)
+
+
+def current_holder(s3, bucket: str) -> dict | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return json.loads(s3.get_object(Bucket=bucket, Key=LOCK_KEY)["Body"].read())
+    except ClientError:
+        return None
+    except ValueError:
+        return {"user": "unknown"}
+
+
+def _held_message(s3, bucket: str) -> str:
+    holder = current_holder(s3, bucket) or {}
+    who = (f"{holder.get('user', 'someone')} on {holder.get('host', '?')} "
+           f"({holder.get('action', 'promote')}) since {holder.get('since', '?')}")
+    return (f"another promotion holds the lock s3://{bucket}/{LOCK_KEY}: {who}. Wait for it "
+            "to finish. If it crashed, remove the lock: aws s3api delete-object "
+            f"--bucket {bucket} --key {LOCK_KEY}")
