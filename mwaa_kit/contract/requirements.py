@@ -151,7 +151,7 @@ def _uv_install(path: Path, arguments: list[str]) -> list[str]:
 
 def _uv_environment() -> dict[str, str]:
     """Let uv trust the system's CA bundle, which corporate TLS proxies extend."""
-    return {} if "UV_SYSTEM_CERTS" in os.environ else {"UV_SYSTEM_CERTS": "true"}
+    return {"UV_SYSTEM_CERTS": os.environ.get("UV_SYSTEM_CERTS", "true")}
 
 
 def _run(command: list[str], env: dict[str, str], log, timeout: float | None = None) -> None:

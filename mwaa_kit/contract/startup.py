@@ -85,8 +85,11 @@ def _parse_env_dump(raw: bytes) -> dict[str, str]:
 
 
 def inherited_environment() -> dict[str, str]:
-    """The host variables a startup script may rely on (PATH, HOME, locale, proxies)."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "TMPDIR")
+    """The host variables a startup script and the install may rely on: PATH, HOME,
+    locale, proxies, and a corporate proxy's CA and package index settings."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "TMPDIR", "SSL_CERT_FILE",
+            "SSL_CERT_DIR")
     env = {name: os.environ[name] for name in keep if name in os.environ}
-    env.update({k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")})
+    env.update({k: v for k, v in os.environ.items()
+                if k.lower().endswith("_proxy") or k.startswith(("PIP_", "UV_"))})
     return env

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +33,7 @@ COMPOSE_FILE = KIT_SOURCE / "docker-compose.yml"
 BASE_IMAGE_VARIABLES = ("AIRFLOW_BASE_IMAGE", "POSTGRES_BASE_IMAGE", "LOCALSTACK_BASE_IMAGE",
                         "STUB_BASE_IMAGE")
 _HEALTH = {2: "/health", 3: "/api/v2/monitor/health"}
+_LONG_RUNNING = {"scheduler", "webserver", "worker"}
 
 
 class ContainerEngineUnavailableError(RuntimeError):
@@ -100,12 +102,29 @@ class ComposeEnvironment:
         self._compose("up", "-d", "--scale", f"worker={workers}")
         url = f"http://127.0.0.1:{ports['ui']}"
         self.report("Waiting for the webserver (the containers install requirements first)")
-        processes.wait_for_http(url + _HEALTH[self.version.major], 900,
-                                hint="see `mwaa-kit logs webserver`")
+        self._wait_until_serving(url + _HEALTH[self.version.major], timeout=900)
         state = {"runtime": "compose", "airflow_version": self.version.airflow_version,
                  "ui_url": url, "ports": ports, "workers": workers}
         (self.compose_dir / "state.json").write_text(json.dumps(state, indent=2))
         return state
+
+    def _wait_until_serving(self, url: str, timeout: float) -> None:
+        """Wait for the webserver, failing as soon as a long-running container exits
+        (a failed install or startup script stops them all)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                processes.wait_for_http(url, 10)
+                return
+            except TimeoutError:
+                exited = sorted({c["service"] for c in self.containers()
+                                 if c["state"] == "exited" and c["service"] in _LONG_RUNNING})
+                if exited:
+                    raise RuntimeError(
+                        f"the {', '.join(exited)} container(s) exited while starting; see "
+                        "`mwaa-kit logs init` and `mwaa-kit logs scheduler`") from None
+                if time.monotonic() > deadline:
+                    raise
 
     def _write_bundle(self) -> None:
         """What the containers mount at /mwaa/bundle: MWAA's bundle plus seed.toml."""
