@@ -106,7 +106,11 @@ class Store:
 
     # --------------------------------------------------------------- queries
     def query(self, soql: str, version: str, include_deleted: bool, batch_size: int) -> dict:
-        compiled = compile_query(parser.parse(soql), self.objects, self.now(), include_deleted)
+        try:
+            compiled = compile_query(parser.parse(soql), self.objects, self.now(),
+                                     include_deleted)
+        except SoqlError as error:
+            raise error.locate(soql) from None
         if compiled.count_only:
             total = self.db.execute(compiled.sql, compiled.params).fetchone()[0]
             return {"totalSize": total, "done": True, "records": []}

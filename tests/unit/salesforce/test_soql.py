@@ -80,7 +80,7 @@ def test_count_and_in_and_like(store):
 @pytest.mark.parametrize("soql, code, fragment", [
     ("SELECT Id FROM Nope", "INVALID_TYPE", "sObject type 'Nope' is not supported"),
     ("SELECT Nope FROM Lead", "INVALID_FIELD", "No such column 'Nope' on entity 'Lead'"),
-    ("SELECT Id FROM Lead WHERE", "MALFORMED_QUERY", "unexpected end of query"),
+    ("SELECT Id FROM Lead WHERE", "MALFORMED_QUERY", "unexpected token: <EOF>"),
     ("SELECT Id FROM Lead WHERE CreatedDate > '2024-01-01'", "INVALID_FIELD", "dateTime"),
     ("SELECT Id FROM Lead WHERE Company = 'a\\qb'", "MALFORMED_QUERY", "Illegal character"),
     ("SELECT Id, COUNT() FROM Lead", "MALFORMED_QUERY", "COUNT()"),
@@ -91,6 +91,22 @@ def test_errors_carry_salesforce_codes(store, soql, code, fragment):
     with pytest.raises(SoqlError) as error:
         _query(store, soql)
     assert error.value.code == code and fragment in error.value.message
+
+
+@pytest.mark.parametrize("soql, location", [
+    ("SELECT Id FROM Lead WHERE", "\nSELECT Id FROM Lead WHERE\n" + " " * 25
+     + "^\nERROR at Row:1:Column:26\nunexpected token: <EOF>"),
+    ("SELECT Id,\n  Nope FROM Lead", "\n  Nope FROM Lead\n  ^\nERROR at Row:2:Column:3\n"
+     "No such column 'Nope' on entity 'Lead'."),
+    ("SELECT Id FROM Leads", "\nSELECT Id FROM Leads\n" + " " * 15
+     + "^\nERROR at Row:1:Column:16\nsObject type 'Leads' is not supported."),
+    ("SELECT Id FROM Lead WHERE CreatedDate > 2024-01-01", "ERROR at Row:1:Column:27\n"
+     "value of filter criterion for field 'CreatedDate' must be of type dateTime"),
+])
+def test_errors_point_at_the_offending_row_and_column(store, soql, location):
+    with pytest.raises(SoqlError) as error:
+        _query(store, soql)
+    assert error.value.message.startswith(location) or location in error.value.message
 
 
 @settings(max_examples=300, deadline=None)

@@ -80,8 +80,8 @@ def relative_range(name: str, now: datetime) -> DateRange:
     if name in _FIXED:
         unit, offset = _FIXED[name]
         return _period(today, unit, offset)
-    if name == "LAST_90_DAYS":  # the 90 days before today, today included
-        return _period(today, "DAYS", -89, 90)
+    if name == "LAST_90_DAYS":  # today and the 90 days before it: 91 days
+        return _period(today, "DAYS", -90, 91)
     if name == "NEXT_90_DAYS":  # tomorrow and the 89 days after it
         return _period(today, "DAYS", 1, 90)
     match = _RELATIVE.match(name)
@@ -89,9 +89,12 @@ def relative_range(name: str, now: datetime) -> DateRange:
     count = int(count)
     if ago_unit:  # N_MONTHS_AGO:n: the whole unit n units back
         return _period(today, ago_unit, -count)
-    if unit == "DAYS":  # LAST_N_DAYS:n includes today; NEXT_N_DAYS:n starts tomorrow
-        return _period(today, unit, -count + 1, count) if direction == "LAST" else _period(
-            today, unit, 1, count)
+    if unit == "DAYS":
+        # LAST_N_DAYS:n is today and the n days before it (LAST_N_DAYS:1 is yesterday and
+        # today); NEXT_N_DAYS:n starts tomorrow and lasts n days.
+        if direction == "LAST":
+            return _period(today, unit, -count, count + 1)
+        return _period(today, unit, 1, count)
     # LAST_N_MONTHS:n etc. cover the n whole units before the current one.
     if direction == "LAST":
         return _period(today, unit, -count, count)

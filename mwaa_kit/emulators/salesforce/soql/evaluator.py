@@ -14,7 +14,12 @@ from datetime import datetime
 
 from mwaa_kit.emulators.salesforce.schema import Field, SObject
 from mwaa_kit.emulators.salesforce.soql import dates
-from mwaa_kit.emulators.salesforce.soql.errors import SoqlError, invalid_field, invalid_type
+from mwaa_kit.emulators.salesforce.soql.errors import (
+    SoqlError,
+    invalid_field,
+    invalid_type,
+    position_of,
+)
 from mwaa_kit.emulators.salesforce.soql.parser import (
     BoolOp,
     Comparison,
@@ -52,9 +57,10 @@ class _Compiler:
 
     def column(self, path: str) -> Column:
         parts = path.split(".")
+        where = position_of(path)
         if len(parts) > 6:
             raise invalid_field(f"{path}: SOQL allows at most 5 levels of parent "
-                                "relationships")
+                                "relationships", where)
         if parts[0].lower() == self.root.name.lower() and len(parts) > 1:
             parts = parts[1:]  # Opportunity.Name is Name
         canonical: list[str] = []
@@ -66,7 +72,7 @@ class _Compiler:
                     f"Didn't understand relationship '{relationship}' in field path. If you "
                     "are attempting to use a custom relationship, be sure to append the '__r' "
                     "after the custom relationship name. Please reference your WSDL or the "
-                    "describe call for the appropriate names.")
+                    "describe call for the appropriate names.", where)
             canonical.append(reference.relationship_name)
             key = tuple(canonical)
             if key not in self.joins:
@@ -78,11 +84,10 @@ class _Compiler:
         alias, sobject = self.joins[tuple(canonical)]
         field = sobject.field(parts[-1])
         if field is None:
-            shown = ".".join(parts)
             raise invalid_field(f"No such column '{parts[-1]}' on entity '{sobject.name}'. If "
                                 "you are attempting to use a custom field, be sure to append "
                                 "the '__c' after the custom field name. Please reference your "
-                                f"WSDL or the describe call for the appropriate names. ({shown})")
+                                "WSDL or the describe call for the appropriate names.", where)
         return Column((*canonical, field.name), f'{alias}."{field.name}"', field)
 
     # ---------------------------------------------------------------- WHERE
@@ -91,7 +96,12 @@ class _Compiler:
             return "(" + f" {node.op} ".join(self.condition(i) for i in node.items) + ")"
         if isinstance(node, Not):
             return f"(NOT {self.condition(node.item)})"
-        return self.comparison(node)
+        try:
+            return self.comparison(node)
+        except SoqlError as error:
+            if error.position is None:
+                error.position = position_of(node.path)
+            raise
 
     def comparison(self, node: Comparison) -> str:
         column = self.column(node.path)

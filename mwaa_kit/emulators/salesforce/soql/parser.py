@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from mwaa_kit.emulators.salesforce.soql.dates import is_date_literal
-from mwaa_kit.emulators.salesforce.soql.errors import malformed
+from mwaa_kit.emulators.salesforce.soql.errors import SoqlError, malformed
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -27,6 +27,18 @@ _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "'": "'", '"'
 KEYWORDS = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "INCLUDES",
             "EXCLUDES", "ORDER", "BY", "ASC", "DESC", "NULLS", "FIRST", "LAST", "LIMIT",
             "OFFSET", "NULL", "TRUE", "FALSE", "COUNT", "FIELDS"}
+
+
+class Name(str):
+    """A field, relationship or object name as written, remembering where it stood in the
+    query so errors can point at it as Salesforce's do."""
+
+    pos: int | None = None
+
+    def __new__(cls, text: str, pos: int | None = None):
+        name = super().__new__(cls, text)
+        name.pos = pos
+        return name
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class Query:
 class Token:
     kind: str
     text: str
+    pos: int = 0
 
     @property
     def upper(self) -> str:
@@ -85,14 +98,15 @@ def tokenize(text: str) -> list[Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match:
-            raise malformed(f"unexpected token: '{text[position:position + 10]}'")
+            bad = text[position:].split(None, 1)[0][:40] if text[position:].strip() else ""
+            raise malformed(f"unexpected token: '{bad}'", position)
         if match.lastgroup != "space":
-            tokens.append(Token(match.lastgroup, match.group()))
+            tokens.append(Token(match.lastgroup, match.group(), position))
         position = match.end()
     return tokens
 
 
-def _unescape(quoted: str) -> str:
+def _unescape(quoted: str, position: int = 0) -> str:
     body, result, index = quoted[1:-1], [], 0
     while index < len(body):
         char = body[index]
@@ -101,7 +115,7 @@ def _unescape(quoted: str) -> str:
             escaped = body[index] if index < len(body) else ""
             if escaped not in _ESCAPES:
                 raise malformed(f"Invalid string literal '{quoted}'. Illegal character "
-                                "sequence '\\" + escaped + "' in string literal.")
+                                "sequence '\\" + escaped + "' in string literal.", position)
             result.append(_ESCAPES[escaped])
         else:
             result.append(char)
@@ -113,6 +127,15 @@ class _Parser:
     def __init__(self, text: str):
         self.tokens = tokenize(text)
         self.index = 0
+        self.end = len(text.rstrip())
+
+    def where(self, token: Token | None) -> int:
+        return token.pos if token is not None else self.end
+
+    def unexpected(self, token: Token | None, expected: str = "") -> SoqlError:
+        """Salesforce's wording, which names the token but not what was `expected`."""
+        found = f"'{token.text}'" if token is not None else "<EOF>"
+        return malformed(f"unexpected token: {found}", self.where(token))
 
     def peek(self, offset: int = 0) -> Token | None:
         position = self.index + offset
@@ -125,15 +148,14 @@ class _Parser:
     def take(self) -> Token:
         token = self.peek()
         if token is None:
-            raise malformed("unexpected end of query")
+            raise self.unexpected(None)
         self.index += 1
         return token
 
     def expect(self, word: str) -> Token:
         token = self.peek()
         if token is None or token.upper != word:
-            found = token.text if token else "end of query"
-            raise malformed(f"unexpected token: '{found}', expected {word}")
+            raise self.unexpected(token, word)
         return self.take()
 
     # query := SELECT fields FROM name [WHERE] [ORDER BY] [LIMIT] [OFFSET]
@@ -157,7 +179,7 @@ class _Parser:
             self.take()
             query.offset = self.integer("OFFSET")
         if not nested and self.peek() is not None:
-            raise malformed(f"unexpected token: '{self.peek().text}'")
+            raise self.unexpected(self.peek())
         return query
 
     def select_list(self) -> list:
@@ -181,9 +203,10 @@ class _Parser:
             if token.upper == "COUNT":
                 self.expect_punct(")")
                 return "COUNT()"
-            kind = self.take().upper
+            kind_token = self.take()
+            kind = kind_token.upper
             if kind not in ("ALL", "STANDARD", "CUSTOM"):
-                raise malformed(f"unexpected token: '{kind}', expected ALL, STANDARD or CUSTOM")
+                raise self.unexpected(kind_token, "ALL, STANDARD or CUSTOM")
             self.expect_punct(")")
             return ("FIELDS", kind)
         return self.name("field")
@@ -191,20 +214,20 @@ class _Parser:
     def expect_punct(self, char: str) -> None:
         token = self.peek()
         if token is None or token.text != char:
-            found = token.text if token else "end of query"
-            raise malformed(f"unexpected token: '{found}', expected '{char}'")
+            raise self.unexpected(token, f"'{char}'")
         self.take()
 
-    def name(self, kind: str) -> str:
+    def name(self, kind: str) -> Name:
         token = self.take()
         if token.kind != "name" or token.upper in KEYWORDS or ":" in token.text:
-            raise malformed(f"unexpected token: '{token.text}', expected a {kind} name")
-        return token.text
+            raise self.unexpected(token, f"a {kind} name")
+        return Name(token.text, token.pos)
 
     def integer(self, clause: str) -> int:
         token = self.take()
         if token.kind != "number" or not token.text.isdigit():
-            raise malformed(f"{clause} must be a non-negative integer, found '{token.text}'")
+            raise malformed(f"{clause} must be a non-negative integer, found '{token.text}'",
+                            token.pos)
         return int(token.text)
 
     def order_list(self) -> list[Order]:
@@ -217,10 +240,10 @@ class _Parser:
             nulls_last = descending  # Salesforce's default: NULLS FIRST ascending
             if self.at("NULLS"):
                 self.take()
-                which = self.take().upper
-                if which not in ("FIRST", "LAST"):
-                    raise malformed(f"unexpected token: '{which}', expected FIRST or LAST")
-                nulls_last = which == "LAST"
+                which = self.take()
+                if which.upper not in ("FIRST", "LAST"):
+                    raise self.unexpected(which, "FIRST or LAST")
+                nulls_last = which.upper == "LAST"
             orders.append(Order(path, descending, nulls_last))
             if not (self.peek() and self.peek().text == ","):
                 return orders
@@ -264,7 +287,7 @@ class _Parser:
         if word == "NOT" and self.at("IN"):
             self.take()
             return Comparison(path, "NOTIN", self.literal_list())
-        raise malformed(f"unexpected token: '{token.text}', expected an operator")
+        raise self.unexpected(token, "an operator")
 
     def literal_list(self) -> tuple[Literal, ...]:
         self.expect_punct("(")
@@ -278,7 +301,7 @@ class _Parser:
     def literal(self) -> Literal:
         token = self.take()
         if token.kind == "string":
-            return Literal("string", _unescape(token.text))
+            return Literal("string", _unescape(token.text, token.pos))
         if token.kind == "number":
             return Literal("number", float(token.text) if "." in token.text else int(token.text))
         if token.kind in ("date", "datetime"):
@@ -290,11 +313,14 @@ class _Parser:
                 return Literal("boolean", token.upper == "TRUE")
             if is_date_literal(token.upper):
                 return Literal("relative", token.upper)
-        raise malformed(f"unexpected token: '{token.text}', expected a value")
+        raise self.unexpected(token, "a value")
 
 
 def parse(text: str) -> Query:
     """Parse `text` or raise SoqlError(MALFORMED_QUERY)."""
     if not isinstance(text, str) or not text.strip():
         raise malformed("A query is required")
-    return _Parser(text).query()
+    try:
+        return _Parser(text).query()
+    except SoqlError as error:
+        raise error.locate(text) from None
