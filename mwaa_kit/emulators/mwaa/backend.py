@@ -51,6 +51,11 @@ _UPDATABLE = (
 )
 _UPDATABLE_FROM = ("AVAILABLE", "UPDATE_FAILED")
 
+# Tags that set one environment's delays (seconds), e.g. for a test that needs it to stay
+# UPDATING a while: {"mwaa-kit:update-delay": "30"}.
+DELAY_TAGS = {"create": "mwaa-kit:create-delay", "update": "mwaa-kit:update-delay",
+              "delete": "mwaa-kit:delete-delay"}
+
 # The hook that applies an environment's bundle to something real (the local Airflow):
 # called with the environment as it would be after the update; raising fails the update.
 ApplyHook = Callable[[dict], None]
@@ -172,7 +177,7 @@ class MwaaBackend:
         with self._lock:
             self._environments[_key(region, name)] = {
                 "environment": environment,
-                "pending": {"kind": "create", "due": now + self.create_delay,
+                "pending": {"kind": "create", "due": now + self._delay(environment, "create"),
                             "changes": {}},
             }
             self._save()
@@ -226,7 +231,7 @@ class MwaaBackend:
                 **({"WorkerReplacementStrategy": body["WorkerReplacementStrategy"]}
                    if "WorkerReplacementStrategy" in body else {}),
             }
-            record["pending"] = {"kind": "update", "due": now + self.update_delay,
+            record["pending"] = {"kind": "update", "due": now + self._delay(environment, "update"),
                                  "changes": changes}
             self._save()
             return {"Arn": environment["Arn"]}
@@ -239,8 +244,8 @@ class MwaaBackend:
                 raise ValidationError(f"Environment {name} is "
                                       f"{record['environment']['Status']}; try again later.")
             record["environment"]["Status"] = "DELETING"
-            record["pending"] = {"kind": "delete", "due": time.time() + self.delete_delay,
-                                 "changes": {}}
+            record["pending"] = {"kind": "delete", "changes": {},
+                                 "due": time.time() + self._delay(record["environment"], "delete")}
             self._save()
 
     def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
@@ -277,6 +282,14 @@ class MwaaBackend:
         raise NotSupportedError(
             "InvokeRestApi is not supported by the mwaa-kit MWAA emulator; call the local "
             "Airflow's REST API directly (see `mwaa-kit status` for its URL).")
+
+    def _delay(self, environment: dict, kind: str) -> float:
+        default = {"create": self.create_delay, "update": self.update_delay,
+                   "delete": self.delete_delay}[kind]
+        try:
+            return float(environment.get("Tags", {}).get(DELAY_TAGS[kind], default))
+        except ValueError:
+            return default
 
     # -- state transitions -------------------------------------------------------------
 

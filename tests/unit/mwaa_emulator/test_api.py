@@ -176,3 +176,12 @@ def test_the_aws_cli_works_unchanged(endpoint, s3, bucket, mwaa):
         ["aws", "mwaa", "get-environment", "--name", "Nope", "--endpoint-url", endpoint],
         capture_output=True, text=True, env=env, timeout=60)
     assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
+
+
+def test_a_tag_sets_one_environments_update_delay(mwaa, s3, bucket):
+    arn = _create(mwaa, bucket, Tags={"mwaa-kit:update-delay": "30"})["Arn"]
+    _wait(mwaa, "Env1")
+    mwaa.update_environment(Name="Env1", MaxWorkers=3)
+    time.sleep(0.5)  # longer than the emulator's default here
+    assert mwaa.get_environment(Name="Env1")["Environment"]["Status"] == "UPDATING"
+    assert arn.endswith("/Env1")
