@@ -2,8 +2,10 @@
 
 It is taken with an S3 conditional write (PutObject with If-None-Match: *), which S3 (and
 moto, and LocalStack) refuse with 412 PreconditionFailed when the object exists, so two
-promotions cannot both hold it. Releasing deletes exactly the version written, leaving no
-delete marker behind.
+promotions cannot both hold it. Releasing deletes the key (in a versioned bucket: a delete
+marker, which a conditional write treats as absent), after checking the lock is still ours;
+that needs s3:DeleteObject only, which is what the CDK app's promotion role is granted
+(not s3:DeleteObjectVersion).
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ def acquire(s3, bucket: str, user: str, action: str) -> Lock:
 
 
 def release(s3, lock: Lock) -> None:
-    arguments = {"Bucket": lock.bucket, "Key": LOCK_KEY}
-    if lock.version_id:
-        arguments["VersionId"] = lock.version_id
-    s3.delete_object(**arguments)
+    holder = current_holder(s3, lock.bucket)
+    if holder is not None and holder.get("id") not in (None, lock.holder["id"]):
+        return  # someone broke our lock and took it: theirs now, leave it
+    s3.delete_object(Bucket=lock.bucket, Key=LOCK_KEY)
 
 
 def current_holder(s3, bucket: str) -> dict | None:
