@@ -27,11 +27,26 @@ def main(argv: list[str] | None = None) -> None:
                      help="Seconds an environment stays DELETING.")
     run.add_argument("--webserver-hostname",
                      help="Host name the tokens and WebserverUrl name (e.g. the local UI's).")
+    run.add_argument("--apply", choices=["none", "contract"], default="none",
+                     help="contract: UpdateEnvironment prepares the new bundle with the kit's "
+                          "MWAA contract (startup script, requirements install, plugins) and "
+                          "fails the update as MWAA would when that fails.")
+    run.add_argument("--work-dir", type=Path,
+                     help="Where --apply contract prepares bundles (default: STATE_DIR/apply).")
     arguments = parser.parse_args(argv)
+    apply = None
+    if arguments.apply == "contract":
+        from mwaa_kit.emulators.mwaa.local import ContractApplier
+        from mwaa_kit.emulators.mwaa.server import s3_client
+        from mwaa_kit.project import cache_dir
+
+        apply = ContractApplier(s3_client(arguments.s3_endpoint),
+                                arguments.work_dir or arguments.state_dir / "apply",
+                                cache_dir())
     serve(arguments.port, arguments.s3_endpoint, arguments.state_dir,
           create_delay=arguments.create_delay, update_delay=arguments.update_delay,
           delete_delay=arguments.delete_delay, host=arguments.host,
-          webserver_hostname=arguments.webserver_hostname)
+          webserver_hostname=arguments.webserver_hostname, apply=apply)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+"""Applying an emulated environment's bundle with the kit's MWAA contract.
+
+`fetch_bundle` downloads what MWAA would take from the environment's bucket: the current
+objects under DagS3Path, and plugins.zip, requirements.txt and startup.sh at their pinned
+object versions, as a contract `Bundle`.
+
+`ContractApplier` is the emulator's `apply` hook (`serve --apply contract`): on
+UpdateEnvironment it prepares that bundle with the contract (forced-configuration refusal,
+startup script sourced, requirements installed with constraints, plugins.zip extracted) in
+its own AIRFLOW_HOME, so an update whose requirements do not install or whose startup
+script fails ends UPDATE_FAILED with the contract's message, as on MWAA. `then`, when
+given, receives the prepared environment: that is where a runtime restarts its Airflow
+components on it (the native runtime has no such entry point yet).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from mwaa_kit import catalog
+from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, prepare
+
+BUNDLE_OBJECTS = (
+    ("PluginsS3Path", "PluginsS3ObjectVersion", "plugins.zip"),
+    ("RequirementsS3Path", "RequirementsS3ObjectVersion", "requirements.txt"),
+    ("StartupScriptS3Path", "StartupScriptS3ObjectVersion", "startup.sh"),
+)
+
+
+def fetch_bundle(s3, environment: dict, destination: Path) -> Bundle:
+    bucket = environment["SourceBucketArn"].split(":::", 1)[1]
+    if destination.exists():
+        shutil.rmtree(destination)
+    dags_dir = destination / "dags"
+    dags_dir.mkdir(parents=True)
+    prefix = environment.get("DagS3Path", "dags").strip("/") + "/"
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            relative = item["Key"][len(prefix):]
+            if not relative or relative.endswith("/") or ".." in Path(relative).parts:
+                continue
+            target = dags_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+    files: dict[str, Path | None] = {}
+    for path_member, version_member, name in BUNDLE_OBJECTS:
+        key = environment.get(path_member)
+        if not key:
+            files[name] = None
+            continue
+        arguments = {"Bucket": bucket, "Key": key}
+        if environment.get(version_member):
+            arguments["VersionId"] = environment[version_member]
+        path = destination / name
+        path.write_bytes(s3.get_object(**arguments)["Body"].read())
+        files[name] = path
+    requirements = files["requirements.txt"]
+    return Bundle(dags_dir=dags_dir, plugins_zip=files["plugins.zip"],
+                  requirements_text=requirements.read_text() if requirements else "",
+                  startup_script=files["startup.sh"],
+                  airflow_config=dict(environment.get("AirflowConfigurationOptions") or {}))
+
+
+class ContractApplier:
+    def __init__(self, s3, work_dir: Path, cache_dir: Path,
+                 then: Callable[[PreparedEnvironment, Bundle, dict], None] | None = None,
+                 runtime_env: dict[str, str] | None = None):
+        self.s3 = s3
+        self.work_dir = Path(work_dir)
+        self.cache_dir = Path(cache_dir)
+        self.then = then
+        self.runtime_env = runtime_env or {}
+
+    def __call__(self, environment: dict) -> None:
+        name = environment["Name"]
+        region = environment["Arn"].split(":")[3]
+        root = self.work_dir / name
+        bundle = fetch_bundle(self.s3, environment, root / "bundle")
+        version = catalog.get_version(environment["AirflowVersion"])
+        prepared = prepare(bundle, version, name, region, root / "airflow-home",
+                           self.cache_dir, {}, self.runtime_env)
+        if self.then is not None:
+            self.then(prepared, bundle, environment)

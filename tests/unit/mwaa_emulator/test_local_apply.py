@@ -1,0 +1,56 @@
+"""The contract-backed apply hook: what MWAA takes from the bucket, and updates it fails."""
+
+from __future__ import annotations
+
+import time
+
+from mwaa_kit.emulators.mwaa.backend import MwaaBackend
+from mwaa_kit.emulators.mwaa.local import ContractApplier, fetch_bundle
+from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE
+
+
+def _environment(backend, bucket, **extra):
+    backend.create_environment("us-east-1", "Local", {
+        "ExecutionRoleArn": ROLE, "SourceBucketArn": f"arn:aws:s3:::{bucket}",
+        "DagS3Path": "dags", "NetworkConfiguration": NETWORK, "AirflowVersion": "3.0.6",
+        **extra})
+    return _settled(backend)
+
+
+def _settled(backend, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        backend.tick()
+        environment = backend.get_environment("us-east-1", "Local")
+        if environment["Status"] not in ("CREATING", "UPDATING"):
+            return environment
+        time.sleep(0.05)
+    raise AssertionError("still busy")
+
+
+def test_fetch_bundle_takes_the_pinned_versions_and_the_dags(s3, bucket, backend, tmp_path):
+    first = s3.put_object(Bucket=bucket, Key="requirements.txt", Body=b"one\n")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="requirements.txt", Body=b"two\n")
+    s3.put_object(Bucket=bucket, Key="dags/sub/a.py", Body=b"# a\n")
+    environment = _environment(backend, bucket, RequirementsS3Path="requirements.txt",
+                               RequirementsS3ObjectVersion=first,
+                               AirflowConfigurationOptions={"core.x": "1"})
+    bundle = fetch_bundle(s3, environment, tmp_path / "bundle")
+    assert bundle.requirements_text == "one\n"
+    assert (bundle.dags_dir / "sub" / "a.py").read_text() == "# a\n"
+    assert bundle.plugins_zip is None and bundle.startup_script is None
+    assert bundle.airflow_config == {"core.x": "1"}
+
+
+def test_a_failing_startup_script_fails_the_update(s3, bucket, tmp_path):
+    applier = ContractApplier(s3, tmp_path / "apply", tmp_path / "cache")
+    backend = MwaaBackend(tmp_path / "state", s3, create_delay=0, update_delay=0)
+    _environment(backend, bucket)  # created without the hook: no Airflow install here
+    backend.apply = applier
+    bad = s3.put_object(Bucket=bucket, Key="startup.sh", Body=b"exit 3\n")["VersionId"]
+    backend.update_environment("us-east-1", "Local", {
+        "StartupScriptS3Path": "startup.sh", "StartupScriptS3ObjectVersion": bad})
+    failed = _settled(backend)
+    assert failed["Status"] == "UPDATE_FAILED"
+    assert "startup" in failed["LastUpdate"]["Error"]["ErrorMessage"].lower()
+    assert "StartupScriptS3ObjectVersion" not in failed  # MWAA kept the previous state
