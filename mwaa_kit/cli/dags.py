@@ -53,8 +53,13 @@ def test(project_dir, dag_id, logical_date, output_format):
 def trigger(project_dir, dag_id, wait, timeout, output_format):
     """Trigger a run of DAG_ID through the running scheduler (unpausing the DAG)."""
     environment = running_environment(load_project(project_dir))
-    run_id = f"mwaa_kit__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
-    for arguments in (("dags", "unpause", dag_id), ("dags", "trigger", dag_id, "-r", run_id)):
+    now = datetime.now(UTC)
+    run_id = f"mwaa_kit__{now.strftime('%Y%m%dT%H%M%S%f')}"
+    # A logical date, as MWAA's UI gives one: Airflow 3 would otherwise make a run with
+    # no data interval, and templates such as {{ ds }} would not render.
+    date_flag = "--logical-date" if environment.project.version.major >= 3 else "--exec-date"
+    trigger = ("dags", "trigger", dag_id, "-r", run_id, date_flag, now.isoformat())
+    for arguments in (("dags", "unpause", dag_id), trigger):
         result = environment.airflow(*arguments)
         if result.returncode != 0:
             console.print(f"[bold red]error:[/] `airflow {' '.join(arguments[:2])}` failed:\n"
