@@ -36,6 +36,11 @@ def _target_options(command):
     return project_option(command)
 
 
+_break_lock_option = click.option(
+    "--break-lock", is_flag=True,
+    help="Remove the promotion lock first: only when the promotion holding it was killed.")
+
+
 def _release_errors(command):
     """The release modules' refusals, as `error: ...` and exit status 1."""
 
@@ -71,11 +76,12 @@ def _connect(project_dir, target_name, endpoint_url, s3_endpoint_url):
               help="Seconds between GetEnvironment calls while the environment updates.")
 @click.option("--timeout", default=3600.0, show_default=True, type=float,
               help="Seconds to wait for the update to finish.")
+@_break_lock_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @friendly_errors
 @_release_errors
 def promote(project_dir, target_name, endpoint_url, s3_endpoint_url, output_format, dry_run,
-            skip_validate, poll_interval, timeout, quiet):
+            skip_validate, poll_interval, timeout, break_lock, quiet):
     """Promote the project to an MWAA environment: validate, package, plan against what the
     environment runs, upload only what changed, and update the environment only when
     plugins.zip, requirements.txt, startup.sh or configuration options changed."""
@@ -86,7 +92,8 @@ def promote(project_dir, target_name, endpoint_url, s3_endpoint_url, output_form
     with progress(f"Promoting to {target.environment_name} ({target.region})",
                   quiet or output_format == "json") as report:
         outcome = run(project, target, clients, dry_run=dry_run, validate=not skip_validate,
-                      poll_interval=poll_interval, timeout=timeout, report=report)
+                      poll_interval=poll_interval, timeout=timeout, break_lock=break_lock,
+                      report=report)
     _finish(outcome, output_format)
 
 
@@ -97,11 +104,12 @@ def promote(project_dir, target_name, endpoint_url, s3_endpoint_url, output_form
 @click.option("--dry-run", is_flag=True, help="Print what would be restored and stop.")
 @click.option("--poll-interval", default=15.0, show_default=True, type=float)
 @click.option("--timeout", default=3600.0, show_default=True, type=float)
+@_break_lock_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @friendly_errors
 @_release_errors
 def rollback(project_dir, target_name, endpoint_url, s3_endpoint_url, output_format, record_id,
-             dry_run, poll_interval, timeout, quiet):
+             dry_run, poll_interval, timeout, break_lock, quiet):
     """Re-apply an earlier promotion record: its DAG object versions, its plugins.zip,
     requirements.txt and startup.sh versions and its configuration options."""
     from mwaa_kit.release.promote import rollback as run
@@ -111,7 +119,8 @@ def rollback(project_dir, target_name, endpoint_url, s3_endpoint_url, output_for
     with progress(f"Rolling back {target.environment_name}",
                   quiet or output_format == "json") as report:
         outcome = run(project, target, clients, to=record_id, dry_run=dry_run,
-                      poll_interval=poll_interval, timeout=timeout, report=report)
+                      poll_interval=poll_interval, timeout=timeout, break_lock=break_lock,
+                      report=report)
     _finish(outcome, output_format)
 
 

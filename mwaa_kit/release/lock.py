@@ -30,8 +30,12 @@ class Lock:
     holder: dict
 
 
-def acquire(s3, bucket: str, user: str, action: str) -> Lock:
+def acquire(s3, bucket: str, user: str, action: str, break_lock: bool = False) -> Lock:
+    """Take the lock; `break_lock` first removes a lock a killed promotion left behind."""
     from botocore.exceptions import ClientError
+
+    if break_lock:
+        s3.delete_object(Bucket=bucket, Key=LOCK_KEY)
 
     holder = {"id": uuid.uuid4().hex, "user": user, "host": socket.gethostname(),
               "action": action,
@@ -71,5 +75,4 @@ def _held_message(s3, bucket: str) -> str:
     who = (f"{holder.get('user', 'someone')} on {holder.get('host', '?')} "
            f"({holder.get('action', 'promote')}) since {holder.get('since', '?')}")
     return (f"another promotion holds the lock s3://{bucket}/{LOCK_KEY}: {who}. Wait for it "
-            "to finish. If it crashed, remove the lock: aws s3api delete-object "
-            f"--bucket {bucket} --key {LOCK_KEY}")
+            "to finish. If it was killed, run again with --break-lock.")

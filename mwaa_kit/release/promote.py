@@ -80,7 +80,7 @@ def get_environment(clients: Clients, target: PromotionTarget) -> dict:
 
 def promote(project: Project, target: PromotionTarget, clients: Clients, *,
             dry_run: bool = False, validate: bool = True, dist: Path | None = None,
-            poll_interval: float = 15.0, timeout: float = 3600.0,
+            poll_interval: float = 15.0, timeout: float = 3600.0, break_lock: bool = False,
             report: Report = lambda message: None) -> Outcome:
     from mwaa_kit.release.package import PackageError, package
 
@@ -104,7 +104,7 @@ def promote(project: Project, target: PromotionTarget, clients: Clients, *,
             outcome = Outcome("promote", "REFUSED", plan, findings=findings)
             raise ValidationRefused(outcome)
 
-    held = locking.acquire(clients.s3, plan.bucket, clients.identity, "promote")
+    held = locking.acquire(clients.s3, plan.bucket, clients.identity, "promote", break_lock)
     try:
         environment = get_environment(clients, target)  # it may have changed meanwhile
         _require_promotable(environment, project, target)
@@ -144,7 +144,8 @@ class ValidationRefused(PromotionError):
 
 def rollback(project: Project, target: PromotionTarget, clients: Clients, *,
              to: str | None = None, dry_run: bool = False, poll_interval: float = 15.0,
-             timeout: float = 3600.0, report: Report = lambda message: None) -> Outcome:
+             timeout: float = 3600.0, break_lock: bool = False,
+             report: Report = lambda message: None) -> Outcome:
     environment = get_environment(clients, target)
     if environment["Status"] not in ("AVAILABLE", "UPDATE_FAILED"):
         raise PromotionError(f"{target.environment_name} is {environment['Status']}; a "
@@ -195,7 +196,7 @@ def rollback(project: Project, target: PromotionTarget, clients: Clients, *,
     if not plan.changes:
         outcome.status = "NOTHING_TO_DO"
         return outcome
-    held = locking.acquire(clients.s3, bucket, clients.identity, "rollback")
+    held = locking.acquire(clients.s3, bucket, clients.identity, "rollback", break_lock)
     try:
         for change in plan.changes:
             if change.kind != "dag":

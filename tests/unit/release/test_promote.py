@@ -150,3 +150,34 @@ def test_rollback_to_a_named_record(project, clients, environment, bucket, s3, m
         "RequirementsS3ObjectVersion"]
     with pytest.raises(history.HistoryError):
         rollback(project, project.targets["test"], clients, to="nope")
+
+
+def test_a_promotion_interrupted_mid_upload_leaves_the_old_versions(project, clients,
+                                                                   environment, bucket, s3,
+                                                                   mwaa):
+    _promote(project, clients)
+    before = mwaa.get_environment(Name=ENVIRONMENT)["Environment"]
+    write(project.root, {"requirements/requirements.txt": "requests\nsix\n",
+                         "plugins/operators/thing.py": "VALUE = 2\n"})
+
+    def interrupt(params, **kwargs):
+        if params["Key"] == "requirements.txt":
+            raise KeyboardInterrupt  # as Ctrl-C between two uploads
+    clients.s3.meta.events.register("provide-client-params.s3.PutObject", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _promote(project, clients)
+    clients.s3.meta.events.unregister("provide-client-params.s3.PutObject", interrupt)
+    after = mwaa.get_environment(Name=ENVIRONMENT)["Environment"]
+    assert after["Status"] == "AVAILABLE"
+    for member in ("PluginsS3ObjectVersion", "RequirementsS3ObjectVersion"):
+        assert after[member] == before[member]
+    assert locking.current_holder(s3, bucket) is None  # released on the way out
+    assert _promote(project, clients).status == "AVAILABLE"  # and the next one goes through
+
+
+def test_break_lock_removes_a_killed_promotions_lock(project, clients, environment, bucket, s3):
+    locking.acquire(s3, bucket, "killed-run", "promote")
+    with pytest.raises(locking.LockHeldError, match="--break-lock"):
+        _promote(project, clients)
+    assert _promote(project, clients, break_lock=True).status == "AVAILABLE"
+    assert locking.current_holder(s3, bucket) is None
