@@ -24,6 +24,7 @@ _SUBCOMMANDS = {
     "promote": "mwaa_kit.cli.promote:promote",
     "history": "mwaa_kit.cli.promote:history",
     "rollback": "mwaa_kit.cli.promote:rollback",
+    "mwaa": "mwaa_kit.cli.mwaa:mwaa",
 }
 
 

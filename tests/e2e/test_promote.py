@@ -228,3 +228,31 @@ def test_the_aws_cli_reads_the_emulated_environment(target):
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Environment"]["Status"] == "AVAILABLE"
+
+
+def test_mwaa_serve_creates_the_projects_environment(emulators, aws, tmp_path):
+    from mwaa_kit.emulators.mwaa.server import wait_healthy
+
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "mwaa-kit.toml").write_text('[environment]\nname = "LocalServe"\n'
+                                        'airflow_version = "3.0.6"\n')
+    port = processes.free_port()
+    record = processes.start(
+        "mwaa-serve", [sys.executable, "-m", "mwaa_kit", "mwaa", "serve", "--project",
+                       str(root), "--port", str(port), "--s3-endpoint", emulators["s3_url"],
+                       "--environment-bucket", "local-serve-source"],
+        env={**os.environ}, log=tmp_path / "serve.log")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", record, timeout=60)
+        mwaa = boto3.client("mwaa", endpoint_url=f"http://127.0.0.1:{port}",
+                            config=Config(inject_host_prefix=False), region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        environment = mwaa.get_environment(Name="LocalServe")["Environment"]
+        assert environment["Status"] == "AVAILABLE"
+        assert environment["SourceBucketArn"] == "arn:aws:s3:::local-serve-source"
+        versioning = aws["s3"].get_bucket_versioning(Bucket="local-serve-source")
+        assert versioning["Status"] == "Enabled"
+    finally:
+        processes.stop(record)
+    assert "AWS_DISABLE_HOST_PREFIX_INJECTION=true" in (tmp_path / "serve.log").read_text()

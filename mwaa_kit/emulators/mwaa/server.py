@@ -74,10 +74,10 @@ def make_server(port: int, backend: MwaaBackend, host: str = "127.0.0.1") -> Thr
 
 def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,
           update_delay: float = 5.0, delete_delay: float = 2.0, host: str = "127.0.0.1",
-          webserver_hostname: str | None = None, apply: ApplyHook | None = None) -> None:
-    backend = MwaaBackend(state_dir, s3_client(s3_endpoint), create_delay=create_delay,
-                          update_delay=update_delay, delete_delay=delete_delay, apply=apply,
-                          webserver_hostname=webserver_hostname)
+          webserver_hostname: str | None = None, apply: ApplyHook | None = None,
+          backend: MwaaBackend | None = None) -> None:
+    backend = backend or make_backend(s3_endpoint, state_dir, create_delay, update_delay,
+                                      delete_delay, webserver_hostname, apply)
     server = make_server(port, backend, host)
     stop = threading.Event()
 
@@ -96,6 +96,15 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
     finally:
         stop.set()
         server.server_close()
+
+
+def make_backend(s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,
+                 update_delay: float = 5.0, delete_delay: float = 2.0,
+                 webserver_hostname: str | None = None,
+                 apply: ApplyHook | None = None) -> MwaaBackend:
+    return MwaaBackend(state_dir, s3_client(s3_endpoint), create_delay=create_delay,
+                       update_delay=update_delay, delete_delay=delete_delay, apply=apply,
+                       webserver_hostname=webserver_hostname)
 
 
 def start_mwaa_emulator(log: Path, port: int, s3_endpoint: str, state_dir: Path,
