@@ -62,3 +62,30 @@ def ensure_certificates(state_dir: Path, hostnames: tuple[str, ...] = ()) -> tup
     key_path.write_bytes(_pem_key(key))
     key_path.chmod(0o600)
     return cert_path, key_path
+
+
+def ensure_jwt_keypair(state_dir: Path) -> tuple[Path, Path]:
+    """(certificate, private key) of a default connected app for the JWT bearer flow:
+    state_dir/jwt-cert.pem is what the stub verifies assertions against (unless
+    `serve --jwt-cert` names another), state_dir/jwt-key.pem is what a client signs with
+    (simple-salesforce's `privatekey_file`). Made once, then reused."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = state_dir / "jwt-cert.pem", state_dir / "jwt-key.pem"
+    if cert_path.exists() and key_path.exists():
+        return cert_path, key_path
+    now = datetime.now(UTC)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = _name("mwaa-kit connected app")
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=3650))
+            .sign(key, hashes.SHA256()))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path

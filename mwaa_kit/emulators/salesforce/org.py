@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mwaa_kit.emulators.salesforce import generator
-from mwaa_kit.emulators.salesforce.schema import load_custom_objects, standard_objects
-from mwaa_kit.emulators.salesforce.store import Store
+from mwaa_kit.emulators.salesforce.schema import apply_objects_file, standard_objects
+from mwaa_kit.emulators.salesforce.soql.dates import to_storage
+from mwaa_kit.emulators.salesforce.store import Store, coerce, salesforce_id
 
 
 def open_store(state_dir: Path, objects_file: Path | None = None,
@@ -18,7 +19,7 @@ def open_store(state_dir: Path, objects_file: Path | None = None,
     state_dir.mkdir(parents=True, exist_ok=True)
     objects = standard_objects()
     if objects_file:
-        objects.update({o.name: o for o in load_custom_objects(objects_file)})
+        objects = apply_objects_file(objects, objects_file)
     fixed = now
     return Store(state_dir / "data.sqlite", objects,
                  (lambda: fixed) if fixed else (lambda: datetime.now(UTC)))
@@ -31,17 +32,70 @@ def seed(store: Store, counts: dict[str, int], seed_value: int, now: datetime) -
         generator.generate(store, name, count, seed_value, now)
 
 
-def load_fixtures(store: Store, path: Path, sobject: str | None = None) -> int:
-    """Records from JSON ({"Object": [records]}) or CSV (one object, named by `sobject`)."""
-    if path.suffix == ".json":
+def load_fixtures(store: Store, path: Path, sobject: str | None = None,
+                  now: datetime | None = None) -> int:
+    """Records from JSON (`{"Object": [records]}` or `[{"attributes": {"type": ...}, ...}]`)
+    or CSV (one object: `sobject`, or the file's stem such as Opportunity.csv).
+
+    Values are checked and converted per the object's describe (CSV's text included);
+    a record without an Id gets one, and missing system fields (CreatedDate,
+    SystemModstamp, IsDeleted, owners) are filled as a create would fill them."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
         data = json.loads(path.read_text())
+        if isinstance(data, list):  # records as a query returns them
+            grouped: dict[str, list] = {}
+            for record in data:
+                name = (record.get("attributes") or {}).get("type") or sobject
+                if not name:
+                    raise ValueError(f"{path}: a record has no attributes.type; pass the "
+                                     "object name")
+                grouped.setdefault(name, []).append(record)
+            data = grouped
+    elif path.suffix.lower() == ".csv":
+        name = sobject or path.stem
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = [{k: (v if v != "" else None) for k, v in row.items()}
+                    for row in csv.DictReader(handle)]
+        data = {name: rows}
     else:
-        if not sobject:
-            raise ValueError("a CSV fixture needs the object name (--object-name)")
-        with path.open(newline="") as handle:
-            data = {sobject: list(csv.DictReader(handle))}
+        raise ValueError(f"{path}: fixtures are .json or .csv files")
+    moment = now or datetime.now(UTC)
+    user_id = generator.ensure_org(store, moment)
+    stamp = to_storage(moment)
     loaded = 0
     for name, records in data.items():
-        store.insert(name, ({"IsDeleted": 0, **r} for r in records))
-        loaded += len(records)
+        sobject_def = next((o for o in store.objects.values()
+                            if o.name.lower() == name.lower()), None)
+        if sobject_def is None:
+            raise ValueError(f"{path}: unknown object {name!r}; known: "
+                             f"{', '.join(store.objects)}")
+        prepared = []
+        number = store.next_number(sobject_def.name)
+        for index, record in enumerate(records, 1):
+            row = {"IsDeleted": 0, "CreatedDate": stamp, "LastModifiedDate": stamp,
+                   "SystemModstamp": stamp, "CreatedById": user_id,
+                   "LastModifiedById": user_id}
+            if sobject_def.field("OwnerId"):
+                row["OwnerId"] = user_id
+            for key, value in record.items():
+                if key == "attributes" or isinstance(value, dict):
+                    continue  # nested parent records of a query result
+                field = sobject_def.field(key)
+                if field is None:
+                    raise ValueError(f"{path}: record {index} of {sobject_def.name}: no "
+                                     f"field {key!r}")
+                if value is None:
+                    continue
+                try:
+                    row[field.name] = coerce(field, value)
+                except ValueError as error:
+                    raise ValueError(f"{path}: record {index} of {sobject_def.name}: "
+                                     f"{error}") from None
+            if not row.get("Id"):
+                row["Id"] = salesforce_id(sobject_def.key_prefix, number)
+                number += 1
+            prepared.append(row)
+        store.insert(sobject_def.name, prepared)
+        loaded += len(prepared)
     return loaded

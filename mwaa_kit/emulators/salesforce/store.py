@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mwaa_kit.emulators.salesforce.schema import SObject
+from mwaa_kit.emulators.salesforce.soql import dates as _dates
 from mwaa_kit.emulators.salesforce.soql import parser
+from mwaa_kit.emulators.salesforce.soql.dates import to_storage
 from mwaa_kit.emulators.salesforce.soql.errors import SoqlError
 from mwaa_kit.emulators.salesforce.soql.evaluator import CompiledQuery, compile_query, rows
 
@@ -67,6 +69,7 @@ class Store:
         self._local = threading.local()
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._lock = threading.Lock()
+        self._write = threading.RLock()
         self._create_tables()
 
     @property
@@ -82,6 +85,14 @@ class Store:
                     f'"{f.name}" {_SQL_TYPES.get(f.type, "TEXT")}'
                     + (" PRIMARY KEY" if f.name == "Id" else "") for f in sobject.fields)
                 self.db.execute(f'CREATE TABLE IF NOT EXISTS "{sobject.name}" ({columns})')
+                # A state dir made by an older schema (or before --objects-file gained a
+                # field) gets the new columns, empty.
+                existing = {row[1] for row in self.db.execute(
+                    f'PRAGMA table_info("{sobject.name}")')}
+                for f in sobject.fields:
+                    if f.name not in existing:
+                        self.db.execute(f'ALTER TABLE "{sobject.name}" ADD COLUMN "{f.name}" '
+                                        f'{_SQL_TYPES.get(f.type, "TEXT")}')
                 for f in sobject.fields:
                     if f.type in ("reference", "datetime"):
                         self.db.execute(f'CREATE INDEX IF NOT EXISTS "{sobject.name}_{f.name}" '
@@ -91,29 +102,110 @@ class Store:
         return self.db.execute(f'SELECT COUNT(*) FROM "{sobject}"').fetchone()[0]
 
     def next_number(self, sobject: str) -> int:
-        return self.count(sobject) + 1
+        """A number no Id of `sobject` uses yet (Ids are prefix + base-62 number)."""
+        number = self.db.execute(f'SELECT COALESCE(MAX(rowid), 0) FROM "{sobject}"'
+                                 ).fetchone()[0] + 1
+        prefix = self.objects[sobject].key_prefix
+        while self.db.execute(f'SELECT 1 FROM "{sobject}" WHERE "Id" = ?',
+                              (salesforce_id(prefix, number),)).fetchone():
+            number += 1
+        return number
 
     def insert(self, sobject: str, records: Iterable[dict]) -> None:
-        names = [f.name for f in self.objects[sobject].fields]
+        fields = self.objects[sobject].fields
+        names = [f.name for f in fields]
+        compound = "Name" in names and "LastName" in names  # Contact, Lead: Name is derived
         columns = ", ".join(f'"{name}"' for name in names)
         marks = ", ".join("?" for _ in names)
         sql = f'INSERT OR REPLACE INTO "{sobject}" ({columns}) VALUES ({marks})'
-        with self.db:
-            self.db.executemany(sql, ([r.get(n) for n in names] for r in records))
+
+        def values(record: dict) -> list:
+            if compound:
+                record = {**record, "Name": " ".join(
+                    p for p in (record.get("FirstName"), record.get("LastName")) if p)}
+            return [record.get(n) for n in names]
+
+        with self._write, self.db:
+            self.db.executemany(sql, (values(r) for r in records))
+
+    # ------------------------------------------------------------------ CRUD
+    def get(self, sobject: str, record_id: str, include_deleted: bool = False) -> dict | None:
+        """The stored row of `record_id` (15- or 18-character Id), or None."""
+        fields = self.objects[sobject].fields
+        where = '"Id" = ?' if len(record_id) == 18 else 'substr("Id", 1, 15) = ?'
+        row = self.db.execute(f'SELECT * FROM "{sobject}" WHERE {where}',
+                              (record_id,)).fetchone()
+        if row is None:
+            return None
+        record = dict(zip([f.name for f in fields], row, strict=False))
+        if record["IsDeleted"] and not include_deleted:
+            return None
+        return record
+
+    def find(self, sobject: str, field_name: str, value) -> list[dict]:
+        """Live rows whose `field_name` equals `value` (an external Id lookup)."""
+        names = [f.name for f in self.objects[sobject].fields]
+        rows = self.db.execute(f'SELECT * FROM "{sobject}" WHERE "{field_name}" = ? AND '
+                               '"IsDeleted" = 0 LIMIT 10', (value,)).fetchall()
+        return [dict(zip(names, row, strict=False)) for row in rows]
+
+    def create(self, sobject: str, values: dict, user_id: str | None = None) -> str:
+        stamp = to_storage(self.now())
+        with self._write:
+            record_id = salesforce_id(self.objects[sobject].key_prefix,
+                                      self.next_number(sobject))
+            owner = user_id or salesforce_id("005", 1)
+            defaults = {f.name: 0 for f in self.objects[sobject].fields
+                        if f.type == "boolean"}
+            values = _derived(sobject, {**defaults, **values})
+            self.insert(sobject, [{"OwnerId": owner, **values, "Id": record_id,
+                                   "IsDeleted": 0, "CreatedDate": stamp,
+                                   "CreatedById": owner, "LastModifiedDate": stamp,
+                                   "LastModifiedById": owner, "SystemModstamp": stamp}])
+        return record_id
+
+    def update(self, sobject: str, current: dict, values: dict) -> None:
+        stamp = to_storage(self.now())
+        self._set(sobject, current, {**values, "LastModifiedDate": stamp,
+                                     "SystemModstamp": stamp})
+
+    def delete(self, sobject: str, current: dict) -> None:
+        self._set(sobject, current, {"IsDeleted": 1, "SystemModstamp": to_storage(self.now())})
+
+    def _set(self, sobject: str, current: dict, values: dict) -> None:
+        """UPDATE in place, so the row keeps its rowid (open cursors page by rowid)."""
+        values = _derived(sobject, values)
+        compound = self.objects[sobject].field("LastName") is not None
+        if compound and ("LastName" in values or "FirstName" in values):
+            merged = {**current, **values}
+            values = {**values, "Name": " ".join(
+                p for p in (merged.get("FirstName"), merged.get("LastName")) if p)}
+        assignments = ", ".join(f'"{name}" = ?' for name in values)
+        with self._write, self.db:
+            self.db.execute(f'UPDATE "{sobject}" SET {assignments} WHERE "Id" = ?',
+                            [*values.values(), current["Id"]])
+
+    def changed(self, sobject: str, start: datetime, end: datetime,
+                deleted: bool) -> list[tuple[str, str]]:
+        """(Id, SystemModstamp) of the records updated (or deleted) in [start, end)."""
+        return self.db.execute(
+            f'SELECT "Id", "SystemModstamp" FROM "{sobject}" WHERE "IsDeleted" = ? AND '
+            '"SystemModstamp" >= ? AND "SystemModstamp" < ? ORDER BY "SystemModstamp"',
+            (int(deleted), to_storage(start), to_storage(end))).fetchall()
 
     def ids(self, sobject: str) -> list[str]:
         return [row[0] for row in self.db.execute(f'SELECT "Id" FROM "{sobject}"')]
 
     # --------------------------------------------------------------- queries
-    def query(self, soql: str, version: str, include_deleted: bool, batch_size: int) -> dict:
+    def compile(self, soql: str, include_deleted: bool) -> CompiledQuery:
         try:
-            compiled = compile_query(parser.parse(soql), self.objects, self.now(),
-                                     include_deleted)
+            return compile_query(parser.parse(soql), self.objects, self.now(), include_deleted)
         except SoqlError as error:
             raise error.locate(soql) from None
-        if compiled.count_only:
-            total = self.db.execute(compiled.sql, compiled.params).fetchone()[0]
-            return {"totalSize": total, "done": True, "records": []}
+
+    def open_cursor(self, compiled: CompiledQuery, version: str,
+                    batch_size: int = 2000) -> tuple[str, _Cursor]:
+        """Count the result set and remember it under a new locator key."""
         total = self.db.execute(f"SELECT COUNT(*) FROM ({compiled.sql})",
                                 compiled.params).fetchone()[0]
         total = max(0, total - (compiled.offset or 0))
@@ -125,27 +217,52 @@ class Store:
             self._cursors[key] = cursor
             while len(self._cursors) > _MAX_CURSORS:
                 self._cursors.popitem(last=False)
+        return key, cursor
+
+    def cursor(self, key: str) -> _Cursor | None:
+        with self._lock:
+            return self._cursors.get(key)
+
+    def fetch(self, cursor: _Cursor, position: int, size: int) -> list[tuple]:
+        """Rows [position, position + size) of a cursor; `position` must be 0 or where an
+        earlier fetch ended."""
+        size = max(0, min(size, cursor.total - position))
+        if size == 0:
+            return []
+        with self._lock:
+            after = cursor.rowid_at.get(position)
+        if after is None:
+            raise InvalidQueryLocator(str(position))
+        offset = (cursor.compiled.offset or 0) + position
+        fetched = list(rows(cursor.compiled, self.db, after, offset, size))
+        if fetched:
+            with self._lock:
+                cursor.rowid_at[position + len(fetched)] = fetched[-1][0]
+        return fetched
+
+    def query(self, soql: str, version: str, include_deleted: bool, batch_size: int) -> dict:
+        compiled = self.compile(soql, include_deleted)
+        if compiled.count_only:
+            total = self.db.execute(compiled.sql, compiled.params).fetchone()[0]
+            return {"totalSize": total, "done": True, "records": []}
+        key, cursor = self.open_cursor(compiled, version, batch_size)
         return self._page(cursor, key, 0)
 
     def query_more(self, locator: str) -> dict:
         key, _, position = locator.partition("-")
-        with self._lock:
-            cursor = self._cursors.get(key)
+        cursor = self.cursor(key)
         if cursor is None or not position.isdigit() or int(position) not in cursor.rowid_at:
             raise InvalidQueryLocator(locator)
         return self._page(cursor, key, int(position))
 
     def _page(self, cursor: _Cursor, key: str, position: int) -> dict:
         size = min(cursor.batch_size, cursor.total - position)
-        offset = (cursor.compiled.offset or 0) + position
-        fetched = list(rows(cursor.compiled, self.db, cursor.rowid_at[position], offset, size))
+        fetched = self.fetch(cursor, position, size)
         records = [self.record(cursor.compiled, row, cursor.version) for row in fetched]
         served = position + len(records)
         done = served >= cursor.total or len(fetched) < size
         page = {"totalSize": cursor.total, "done": done, "records": records}
         if not done:
-            with self._lock:
-                cursor.rowid_at[served] = fetched[-1][0]
             page["nextRecordsUrl"] = f"/services/data/v{cursor.version}/query/{key}-{served}"
         return page
 
@@ -194,6 +311,58 @@ class Store:
         return {"totalSize": len(found), "done": True, "records": found}
 
 
+def coerce(field, value):
+    """A JSON (or CSV text) value as the store keeps it; ValueError in Salesforce's words
+    when the field cannot hold it."""
+    if value is None:
+        return None
+    kind = field.type
+
+    def refuse():
+        raise ValueError(f"Cannot deserialize instance of {kind} from "
+                         f"{type(value).__name__} value {value!r} at [{field.name}]")
+
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return int(value.lower() == "true")
+        refuse()
+    if kind in ("int", "currency", "double", "percent"):
+        if isinstance(value, bool):
+            refuse()
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            refuse()
+        return int(number) if kind == "int" else number
+    if kind == "datetime":
+        try:
+            return _dates.to_storage(_dates.parse_datetime(str(value).replace("+0000", "Z")))
+        except ValueError:
+            refuse()
+    if kind == "date":
+        try:
+            return _dates.parse_date(str(value)[:10]).isoformat()
+        except ValueError:
+            refuse()
+    if isinstance(value, (dict, list)):
+        refuse()
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    if kind == "multipicklist":
+        return ";".join(p.strip() for p in text.split(";") if p.strip())
+    return text
+
+
+def _derived(sobject: str, values: dict) -> dict:
+    """Fields the org computes: an Opportunity's IsClosed and IsWon follow its stage."""
+    if sobject == "Opportunity" and values.get("StageName"):
+        stage = values["StageName"]
+        values = {**values, "IsClosed": int(stage.startswith("Closed")),
+                  "IsWon": int(stage == "Closed Won")}
+    return values
+
+
 def _attributes(sobject: str, record_id: str, version: str) -> dict:
     return {"attributes": {"type": sobject,
                            "url": f"/services/data/v{version}/sobjects/{sobject}/{record_id}"}}
@@ -211,4 +380,4 @@ def _typed(kind: str, value):
     return value
 
 
-__all__ = ["Store", "InvalidQueryLocator", "SoqlError", "salesforce_id"]
+__all__ = ["Store", "InvalidQueryLocator", "SoqlError", "coerce", "salesforce_id"]

@@ -114,12 +114,23 @@ class _Compiler:
         if node.op in ("INCLUDES", "EXCLUDES"):
             if column.field.type != "multipicklist":
                 raise invalid_field(f"{node.op} can only be used on multi-select picklists")
+            # INCLUDES ('A;B', 'C'): (A and B) or C; EXCLUDES is its negation.
             parts = []
             for literal in node.value:
-                parts.append(f"(';' || {column.sql} || ';') LIKE ?")
-                self.params.append(f"%;{self.value(column, literal)};%")
+                values = [v.strip() for v in str(self.value(column, literal)).split(";")
+                          if v.strip()]
+                if not values:
+                    parts.append("0")
+                    continue
+                for value in values:
+                    self.params.append("%;" + value.replace("\\", "\\\\").replace(
+                        "%", "\\%").replace("_", "\\_") + ";%")
+                parts.append("(" + " AND ".join(
+                    f"((';' || {column.sql} || ';') LIKE ? ESCAPE '\\')" for _ in values) + ")")
             joined = " OR ".join(parts)
-            return f"({joined})" if node.op == "INCLUDES" else f"(NOT ({joined}))"
+            if node.op == "INCLUDES":
+                return f"({column.sql} IS NOT NULL AND ({joined}))"
+            return f"({column.sql} IS NULL OR NOT ({joined}))"
         if node.op == "LIKE":
             if column.field.type not in _TEXT:
                 raise invalid_field(f"invalid operator on field: {column.field.name}")
