@@ -27,6 +27,9 @@ def _target_options(command):
     command = click.option("--target", "-t", "target_name",
                            help="A [targets.NAME] of mwaa-kit.toml (default: the only one).")(
         command)
+    command = click.option("--stack", "stack_name", help="Read the environment from this CDK "
+                           "stack's outputs (infra/); with --target, that target's "
+                           "credentials.")(command)
     command = click.option("--endpoint-url", help="The MWAA API endpoint (e.g. the kit's "
                            "MWAA emulator); AWS_ENDPOINT_URL_MWAA also works.")(command)
     command = click.option("--s3-endpoint-url", help="The S3 endpoint; AWS_ENDPOINT_URL_S3 "
@@ -59,11 +62,15 @@ def _release_errors(command):
     return wrapper
 
 
-def _connect(project_dir, target_name, endpoint_url, s3_endpoint_url):
-    from mwaa_kit.release.connect import connect, resolve_target
+def _connect(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url):
+    from mwaa_kit.release.connect import connect, resolve_target, target_from_stack
 
     project = load_project(project_dir)
-    target = resolve_target(project.targets, target_name)
+    if stack_name:
+        base = resolve_target(project.targets, target_name) if target_name else None
+        target = target_from_stack(stack_name, base, project.region)
+    else:
+        target = resolve_target(project.targets, target_name)
     return project, target, connect(target, endpoint_url, s3_endpoint_url)
 
 
@@ -80,14 +87,14 @@ def _connect(project_dir, target_name, endpoint_url, s3_endpoint_url):
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @friendly_errors
 @_release_errors
-def promote(project_dir, target_name, endpoint_url, s3_endpoint_url, output_format, dry_run,
-            skip_validate, poll_interval, timeout, break_lock, quiet):
+def promote(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url,
+            output_format, dry_run, skip_validate, poll_interval, timeout, break_lock, quiet):
     """Promote the project to an MWAA environment: validate, package, plan against what the
     environment runs, upload only what changed, and update the environment only when
     plugins.zip, requirements.txt, startup.sh or configuration options changed."""
     from mwaa_kit.release.promote import promote as run
 
-    project, target, clients = _connect(project_dir, target_name, endpoint_url,
+    project, target, clients = _connect(project_dir, target_name, stack_name, endpoint_url,
                                         s3_endpoint_url)
     with progress(f"Promoting to {target.environment_name} ({target.region})",
                   quiet or output_format == "json") as report:
@@ -108,13 +115,13 @@ def promote(project_dir, target_name, endpoint_url, s3_endpoint_url, output_form
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @friendly_errors
 @_release_errors
-def rollback(project_dir, target_name, endpoint_url, s3_endpoint_url, output_format, record_id,
-             dry_run, poll_interval, timeout, break_lock, quiet):
+def rollback(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url,
+             output_format, record_id, dry_run, poll_interval, timeout, break_lock, quiet):
     """Re-apply an earlier promotion record: its DAG object versions, its plugins.zip,
     requirements.txt and startup.sh versions and its configuration options."""
     from mwaa_kit.release.promote import rollback as run
 
-    project, target, clients = _connect(project_dir, target_name, endpoint_url,
+    project, target, clients = _connect(project_dir, target_name, stack_name, endpoint_url,
                                         s3_endpoint_url)
     with progress(f"Rolling back {target.environment_name}",
                   quiet or output_format == "json") as report:
@@ -129,12 +136,14 @@ def rollback(project_dir, target_name, endpoint_url, s3_endpoint_url, output_for
 @click.option("--limit", default=20, show_default=True, type=int)
 @friendly_errors
 @_release_errors
-def history(project_dir, target_name, endpoint_url, s3_endpoint_url, output_format, limit):
+def history(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url,
+            output_format, limit):
     """List the promotions and rollbacks recorded in the environment's bucket."""
     from mwaa_kit.release import history as records
     from mwaa_kit.release.promote import get_environment
 
-    _, target, clients = _connect(project_dir, target_name, endpoint_url, s3_endpoint_url)
+    _, target, clients = _connect(project_dir, target_name, stack_name, endpoint_url,
+                                  s3_endpoint_url)
     environment = get_environment(clients, target)
     bucket = environment["SourceBucketArn"].split(":::", 1)[1]
     found = records.records(clients.s3, bucket)[:limit]

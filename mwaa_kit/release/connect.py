@@ -29,8 +29,43 @@ class Clients:
 
 def connect(target: PromotionTarget, endpoint_url: str | None = None,
             s3_endpoint_url: str | None = None) -> Clients:
-    import boto3
     from botocore.config import Config
+
+    session, identity = _session(target)
+    overridden = bool(endpoint_url or os.environ.get("AWS_ENDPOINT_URL_MWAA")
+                      or os.environ.get("AWS_ENDPOINT_URL"))
+    config = Config(inject_host_prefix=False) if overridden else None
+    mwaa = session.client("mwaa", endpoint_url=endpoint_url, config=config)
+    s3 = session.client("s3", endpoint_url=s3_endpoint_url)
+    return Clients(mwaa=mwaa, s3=s3, identity=identity)
+
+
+def target_from_stack(stack_name: str, base: PromotionTarget | None,
+                      region: str) -> PromotionTarget:
+    """The environment the CDK app's stack provisioned, from its outputs (EnvironmentName,
+    Region); credentials from `base` (a target's profile and role) when given."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    lookup = base or PromotionTarget(name=f"stack:{stack_name}", environment_name="unknown",
+                                     region=region)
+    session, _ = _session(lookup)
+    try:
+        stacks = session.client("cloudformation").describe_stacks(StackName=stack_name)
+    except (BotoCoreError, ClientError) as error:
+        raise TargetError(f"cannot read stack {stack_name} in {lookup.region}: {error}") from None
+    outputs = {output["OutputKey"]: output["OutputValue"]
+               for output in stacks["Stacks"][0].get("Outputs", [])}
+    if "EnvironmentName" not in outputs:
+        raise TargetError(f"stack {stack_name} has no EnvironmentName output; is it the "
+                          "CDK app of infra/?")
+    return PromotionTarget(name=base.name if base else f"stack:{stack_name}",
+                           environment_name=outputs["EnvironmentName"],
+                           region=outputs.get("Region", lookup.region),
+                           profile=lookup.profile, role_arn=lookup.role_arn)
+
+
+def _session(target: PromotionTarget):
+    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -52,12 +87,7 @@ def connect(target: PromotionTarget, endpoint_url: str | None = None,
                                 aws_session_token=credentials["SessionToken"],
                                 region_name=target.region)
         identity = f"{identity} as {target.role_arn}"
-    overridden = bool(endpoint_url or os.environ.get("AWS_ENDPOINT_URL_MWAA")
-                      or os.environ.get("AWS_ENDPOINT_URL"))
-    config = Config(inject_host_prefix=False) if overridden else None
-    mwaa = session.client("mwaa", endpoint_url=endpoint_url, config=config)
-    s3 = session.client("s3", endpoint_url=s3_endpoint_url)
-    return Clients(mwaa=mwaa, s3=s3, identity=identity)
+    return session, identity
 
 
 def resolve_target(targets: dict[str, PromotionTarget], name: str | None) -> PromotionTarget:
