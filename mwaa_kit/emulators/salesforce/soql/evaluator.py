@@ -91,26 +91,37 @@ class _Compiler:
         return Column((*canonical, field.name), f'{alias}."{field.name}"', field)
 
     # ---------------------------------------------------------------- WHERE
-    def condition(self, node) -> str:
+    def condition(self, node, negated: bool = False) -> str:
+        """SQL for a WHERE tree. SOQL logic is two-valued (a comparison with a null field
+        is false, so NOT of it is true), SQL's is three-valued: under a NOT, each
+        comparison is made never-null. Elsewhere a NULL filters like false, as it should,
+        and comparisons stay bare so SQLite can use the indexes on dates and lookups."""
         if isinstance(node, BoolOp):
-            return "(" + f" {node.op} ".join(self.condition(i) for i in node.items) + ")"
+            return "(" + f" {node.op} ".join(self.condition(i, negated)
+                                             for i in node.items) + ")"
         if isinstance(node, Not):
-            return f"(NOT {self.condition(node.item)})"
+            return f"(NOT {self.condition(node.item, True)})"
         try:
-            return self.comparison(node)
+            sql = self.comparison(node)
         except SoqlError as error:
             if error.position is None:
                 error.position = position_of(node.path)
             raise
+        return f"COALESCE({sql}, 0)" if negated else sql
 
     def comparison(self, node: Comparison) -> str:
         column = self.column(node.path)
         if node.op in ("IN", "NOTIN"):
-            values = [self.value(column, v) for v in node.value]
+            values = [self.value(column, v) for v in node.value if v.kind != "null"]
+            has_null = any(v.kind == "null" for v in node.value)
             marks = ", ".join("?" for _ in values)
             self.params.extend(values)
-            negate = "NOT " if node.op == "NOTIN" else ""
-            return f"({column.sql}{self.collate(column)} {negate}IN ({marks}))"
+            listed = f"{column.sql}{self.collate(column)} IN ({marks})" if values else "0"
+            if node.op == "IN":
+                return f"({column.sql} IS NULL OR {listed})" if has_null else f"({listed})"
+            if has_null:
+                return f"({column.sql} IS NOT NULL AND NOT {listed})"
+            return f"({column.sql} IS NULL OR NOT {listed})"
         if node.op in ("INCLUDES", "EXCLUDES"):
             if column.field.type != "multipicklist":
                 raise invalid_field(f"{node.op} can only be used on multi-select picklists")
