@@ -33,7 +33,21 @@ def main(argv: list[str] | None = None) -> None:
                           "fails the update as MWAA would when that fails.")
     run.add_argument("--work-dir", type=Path,
                      help="Where --apply contract prepares bundles (default: STATE_DIR/apply).")
+    sync = commands.add_parser("sync-dags", help="Mirror a bucket's DAG folder locally, as "
+                               "MWAA's scheduler does.")
+    sync.add_argument("--s3-endpoint", required=True)
+    sync.add_argument("--bucket", required=True)
+    sync.add_argument("--prefix", default="dags")
+    sync.add_argument("--destination", type=Path, required=True)
+    sync.add_argument("--interval", type=float, default=30.0)
     arguments = parser.parse_args(argv)
+    if arguments.command == "sync-dags":
+        from mwaa_kit.emulators.mwaa.dagsync import sync_forever
+        from mwaa_kit.emulators.mwaa.server import s3_client
+
+        sync_forever(s3_client(arguments.s3_endpoint), arguments.bucket, arguments.prefix,
+                     arguments.destination, arguments.interval)
+        return
     apply = None
     if arguments.apply == "contract":
         from mwaa_kit.emulators.mwaa.local import ContractApplier
