@@ -49,6 +49,8 @@ def _release_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
+
         from mwaa_kit.release.connect import TargetError
         from mwaa_kit.release.history import HistoryError
         from mwaa_kit.release.lock import LockHeldError
@@ -58,6 +60,8 @@ def _release_errors(command):
             return command(*args, **kwargs)
         except (TargetError, HistoryError, LockHeldError, PromotionError) as error:
             raise UserFacingError(str(error)) from None
+        except (BotoCoreError, ClientError) as error:  # credentials, permissions, network
+            raise UserFacingError(f"AWS: {error}") from None
 
     return wrapper
 
