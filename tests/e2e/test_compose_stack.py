@@ -75,6 +75,7 @@ def stack():
     _cli("up", "--runtime", "compose", "--workers", "2", "--quiet", project=project)
     yield project
     _cli("down", "--purge", project=project, check=False)
+    shutil.rmtree(project, ignore_errors=True)
 
 
 def _state(project):
