@@ -83,3 +83,50 @@ class ContractApplier:
                            self.cache_dir, {}, self.runtime_env)
         if self.then is not None:
             self.then(prepared, bundle, environment)
+
+
+def bootstrap(project, s3, state_dir: Path, bucket: str | None = None) -> dict:
+    """Make the project's local environment an emulated MWAA environment: a versioned source
+    bucket holding the project's bundle (dags/, plugins.zip, requirements.txt, startup.sh),
+    and the environment AVAILABLE on it in the emulator's state, before the emulator starts.
+    What `mwaa-kit up` would call (with its AWS emulator's S3 client) to serve the MWAA API
+    over the local environment. Returns the environment."""
+    import tempfile
+
+    from botocore.exceptions import ClientError
+
+    from mwaa_kit.emulators.mwaa.backend import MwaaBackend
+    from mwaa_kit.release.package import package
+    from mwaa_kit.release.plan import local_dags
+
+    bucket = bucket or f"{project.environment_name.lower().replace('_', '-')}-mwaa-source"
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    backend = MwaaBackend(state_dir, s3, create_delay=0.0)
+    if project.environment_name in backend.list_environments(project.region):
+        return backend.get_environment(project.region, project.environment_name)
+    for relative, path in local_dags(project.dags_dir).items():
+        s3.put_object(Bucket=bucket, Key=f"dags/{relative}", Body=path.read_bytes())
+    body = {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/mwaa-kit-local",
+            "SourceBucketArn": f"arn:aws:s3:::{bucket}", "DagS3Path": "dags",
+            "NetworkConfiguration": {"SubnetIds": ["subnet-local-a", "subnet-local-b"],
+                                     "SecurityGroupIds": ["sg-local"]},
+            "AirflowVersion": project.airflow_version,
+            "EnvironmentClass": project.environment_class,
+            "AirflowConfigurationOptions": dict(project.airflow_config)}
+    with tempfile.TemporaryDirectory(prefix="mwaa-kit-bootstrap-") as scratch:
+        dist = Path(scratch)
+        package(project, dist)
+        for name, members in (("plugins.zip", "Plugins"), ("requirements.txt", "Requirements"),
+                              ("startup.sh", "StartupScript")):
+            if (dist / name).exists():
+                version = s3.put_object(Bucket=bucket, Key=name,
+                                        Body=(dist / name).read_bytes())["VersionId"]
+                body[f"{members}S3Path"] = name
+                body[f"{members}S3ObjectVersion"] = version
+    backend.create_environment(project.region, project.environment_name, body)
+    backend.tick()
+    return backend.get_environment(project.region, project.environment_name)

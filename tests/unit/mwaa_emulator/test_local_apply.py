@@ -54,3 +54,26 @@ def test_a_failing_startup_script_fails_the_update(s3, bucket, tmp_path):
     assert failed["Status"] == "UPDATE_FAILED"
     assert "startup" in failed["LastUpdate"]["Error"]["ErrorMessage"].lower()
     assert "StartupScriptS3ObjectVersion" not in failed  # MWAA kept the previous state
+
+
+def test_bootstrap_puts_the_project_bundle_behind_an_available_environment(s3, tmp_path):
+    from mwaa_kit.emulators.mwaa.local import bootstrap
+    from mwaa_kit.project import load_project
+
+    root = tmp_path / "project"
+    (root / "dags").mkdir(parents=True)
+    (root / "dags" / "a.py").write_text("# a\n")
+    (root / "requirements").mkdir()
+    (root / "requirements" / "requirements.txt").write_text("six\n")
+    (root / "mwaa-kit.toml").write_text('[environment]\nname = "Boot_Env"\n')
+    project = load_project(root)
+    environment = bootstrap(project, s3, tmp_path / "state")
+    assert environment["Status"] == "AVAILABLE"
+    assert environment["SourceBucketArn"] == "arn:aws:s3:::boot-env-mwaa-source"
+    assert environment["RequirementsS3ObjectVersion"]
+    assert "PluginsS3Path" not in environment  # no plugins/ folder
+    keys = [item["Key"] for item in s3.list_objects_v2(
+        Bucket="boot-env-mwaa-source")["Contents"]]
+    assert sorted(keys) == ["dags/a.py", "requirements.txt"]
+    again = bootstrap(project, s3, tmp_path / "state")  # idempotent
+    assert again["RequirementsS3ObjectVersion"] == environment["RequirementsS3ObjectVersion"]
