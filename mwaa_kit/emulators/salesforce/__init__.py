@@ -2,8 +2,29 @@
 Airflow's SalesforceHook) cannot tell from an org, for what the ingestion use case needs.
 
 Default credentials: username dev@mwaa-kit.local, password `password`, security token
-`token`; OAuth client mwaa-kit-client / mwaa-kit-secret. A client reaches it with
-`Salesforce(username=..., password=..., security_token=..., domain="127.0.0.1:PORT/#")`
-and REQUESTS_CA_BUNDLE pointing at the state dir's ca.pem: simple-salesforce builds
-https://{domain}.salesforce.com/..., and the `#` turns the rest into a URL fragment.
+`token`; connected app (OAuth consumer key / secret) mwaa-kit-client / mwaa-kit-secret;
+JWT bearer assertions signed with STATE_DIR/jwt-key.pem (verified against
+STATE_DIR/jwt-cert.pem, or `serve --jwt-cert`).
+
+A client reaches it with REQUESTS_CA_BUNDLE pointing at STATE_DIR/ca.pem and
+`Salesforce(username=..., password=..., security_token=..., domain="127.0.0.1:PORT/#")`:
+simple-salesforce builds https://{domain}.salesforce.com/services/Soap/u/..., and the
+`#` turns everything after the port into a URL fragment, so the SOAP login (and the
+OAuth token requests) arrive at POST / on the stub. The login answers with the stub's
+own https://host:port as serverUrl / instance_url, which every later call uses.
+
+Modules, one concern each (the HTTP layer is separate from the backend):
+  ca          the CA and server certificate (kept in the state dir), JWT key pair
+  schema      standard objects and the project's custom objects/fields (describe)
+  store       SQLite backend in the state dir; query cursors and CRUD
+  soql/       parser (recursive descent), date literals, evaluator to SQL, errors
+  generator   deterministic seed data; org.py opens a state dir and loads fixtures
+  auth        SOAP login, OAuth password / JWT bearer / client credentials, sessions
+  bulk2       Bulk API 2.0 query jobs
+  faults      fault-injection rules (admin endpoint /__admin/faults, CLI `faults`)
+  server      the HTTPS front (threaded stdlib http.server with TLS)
+  testing     running_stub(): the stub in its own process, for tests and runtimes
+
+CLI: `mwaa-kit salesforce serve | seed | faults` (also
+`python -m mwaa_kit.emulators.salesforce ...`).
 """

@@ -258,13 +258,40 @@ class Store:
     def _page(self, cursor: _Cursor, key: str, position: int) -> dict:
         size = min(cursor.batch_size, cursor.total - position)
         fetched = self.fetch(cursor, position, size)
-        records = [self.record(cursor.compiled, row, cursor.version) for row in fetched]
+        compiled = cursor.compiled
+        if len(compiled.parents) == 1 and not compiled.children:
+            records = self._flat_records(compiled, fetched, cursor.version)
+        else:
+            records = [self.record(compiled, row, cursor.version) for row in fetched]
         served = position + len(records)
         done = served >= cursor.total or len(fetched) < size
         page = {"totalSize": cursor.total, "done": done, "records": records}
         if not done:
             page["nextRecordsUrl"] = f"/services/data/v{cursor.version}/query/{key}-{served}"
         return page
+
+    @staticmethod
+    def _flat_records(compiled: CompiledQuery, fetched: list[tuple], version: str) -> list:
+        """record() for queries without parent paths or subqueries: the bulk of an
+        extraction, so it is kept to one dict per row."""
+        name = compiled.sobject.name
+        url = f"/services/data/v{version}/sobjects/{name}/"
+        names = [c.path[-1] for c in compiled.columns]
+        converters = [_CONVERTERS.get(c.field.type) for c in compiled.columns]
+        plain = not any(converters)
+        records = []
+        for row in fetched:
+            record = {"attributes": {"type": name, "url": url + row[1]}}
+            values = row[2:]
+            if plain:
+                record.update(zip(names, values, strict=False))
+            else:
+                for field_name, convert, value in zip(names, converters, values,
+                                                      strict=False):
+                    record[field_name] = convert(value) if convert and value is not None \
+                        else value
+            records.append(record)
+        return records
 
     def record(self, compiled: CompiledQuery, row: tuple, version: str) -> dict:
         """A row as Salesforce returns it: attributes, fields, nested parents, children."""
@@ -366,6 +393,10 @@ def _derived(sobject: str, values: dict) -> dict:
 def _attributes(sobject: str, record_id: str, version: str) -> dict:
     return {"attributes": {"type": sobject,
                            "url": f"/services/data/v{version}/sobjects/{sobject}/{record_id}"}}
+
+
+_CONVERTERS = {"boolean": bool, "int": int, "currency": float, "double": float,
+               "percent": float}
 
 
 def _typed(kind: str, value):
