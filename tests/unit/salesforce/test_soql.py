@@ -172,3 +172,48 @@ def test_an_unknown_locator_is_invalid(store):
     for locator in ("nope-200", f"{key}-7", f"{key}-x"):
         with pytest.raises(InvalidQueryLocator):
             store.query_more(locator)
+
+
+def test_parent_paths_up_to_five_levels(store):
+    five = "Account.Parent.Parent.Parent.Parent.Name"
+    page = _query(store, f"SELECT Id, {five} FROM Opportunity WHERE AccountId != null "
+                         "LIMIT 1")
+    assert page["records"][0]["Account"]["Parent"] is None  # generated accounts: no parent
+    with pytest.raises(SoqlError) as error:
+        _query(store, f"SELECT Account.{five.replace('Account.', 'Parent.')}.Parent.Id "
+                      "FROM Opportunity")
+    assert error.value.code == "INVALID_FIELD" and "at most 5 levels" in error.value.message
+
+
+def test_child_subquery_filters_orders_and_limits(store):
+    page = _query(store, "SELECT Name, (SELECT Amount FROM Opportunities WHERE Amount > 1000 "
+                         "ORDER BY Amount DESC LIMIT 2) FROM Account ORDER BY Name LIMIT 5")
+    for account in page["records"]:
+        children = account["Opportunities"]
+        if children is not None:
+            amounts = [r["Amount"] for r in children["records"]]
+            assert len(amounts) <= 2 and amounts == sorted(amounts, reverse=True)
+            assert all(a > 1000 for a in amounts)
+    names = [a["Name"] for a in page["records"]]
+    assert names == sorted(names, key=str.lower)
+    with pytest.raises(SoqlError) as error:
+        _query(store, "SELECT Name, (SELECT Id FROM Nothings) FROM Account")
+    assert error.value.code == "INVALID_TYPE"
+
+
+def test_fields_standard_and_order_by_a_parent_field(store):
+    record = _query(store, "SELECT FIELDS(STANDARD) FROM Lead LIMIT 1")["records"][0]
+    assert {"Id", "Name", "Company", "SystemModstamp"} <= set(record)
+    rows = _all(store, "SELECT Account.Name FROM Opportunity WHERE Account.Name != null "
+                       "ORDER BY Account.Name DESC, Id")
+    names = [r["Account"]["Name"].lower() for r in rows]
+    assert names == sorted(names, reverse=True)
+
+
+def test_not_and_null_comparisons_are_two_valued(store):
+    total = _query(store, "SELECT COUNT() FROM Opportunity")["totalSize"]
+    with_account = _query(store, "SELECT COUNT() FROM Opportunity WHERE AccountId != null")
+    without = _query(store, "SELECT COUNT() FROM Opportunity WHERE NOT (AccountId != null)")
+    assert with_account["totalSize"] + without["totalSize"] == total
+    within = _query(store, "SELECT COUNT() FROM Opportunity WHERE AccountId IN ('x', null)")
+    assert within["totalSize"] == without["totalSize"]
