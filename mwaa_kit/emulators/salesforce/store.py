@@ -93,6 +93,10 @@ class Store:
                     if f.name not in existing:
                         self.db.execute(f'ALTER TABLE "{sobject.name}" ADD COLUMN "{f.name}" '
                                         f'{_SQL_TYPES.get(f.type, "TEXT")}')
+                        if f.name == "Name" and "LastName" in existing:  # compound name
+                            self.db.execute(
+                                f'UPDATE "{sobject.name}" SET "Name" = TRIM(COALESCE('
+                                '"FirstName", \'\') || \' \' || COALESCE("LastName", \'\'))')
                 for f in sobject.fields:
                     if f.type in ("reference", "datetime"):
                         self.db.execute(f'CREATE INDEX IF NOT EXISTS "{sobject.name}_{f.name}" '

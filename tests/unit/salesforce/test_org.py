@@ -199,3 +199,13 @@ def test_certificates_are_made_once_and_name_loopback(tmp_path):
     assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
     authority = x509.load_pem_x509_certificate(ca_pem)
     server.verify_directly_issued_by(authority)
+
+
+def test_an_older_state_dir_gets_compound_names_backfilled(tmp_path):
+    store = org.open_store(tmp_path, now=NOW)
+    org.seed(store, {"Lead": 3}, 1, NOW)
+    with store.db:
+        store.db.execute('ALTER TABLE "Lead" DROP COLUMN "Name"')  # as before Name existed
+    reopened = org.open_store(tmp_path, now=NOW)
+    leads = _rows(reopened, "Lead")
+    assert all(lead["Name"] == f"{lead['FirstName']} {lead['LastName']}" for lead in leads)
