@@ -135,13 +135,13 @@ class Store:
     # ------------------------------------------------------------------ CRUD
     def get(self, sobject: str, record_id: str, include_deleted: bool = False) -> dict | None:
         """The stored row of `record_id` (15- or 18-character Id), or None."""
-        fields = self.objects[sobject].fields
+        names = [f.name for f in self.objects[sobject].fields]
         where = '"Id" = ?' if len(record_id) == 18 else 'substr("Id", 1, 15) = ?'
-        row = self.db.execute(f'SELECT * FROM "{sobject}" WHERE {where}',
-                              (record_id,)).fetchone()
+        row = self.db.execute(f'SELECT {self._columns(sobject)} FROM "{sobject}" WHERE '
+                              f'{where}', (record_id,)).fetchone()
         if row is None:
             return None
-        record = dict(zip([f.name for f in fields], row, strict=False))
+        record = dict(zip(names, row, strict=True))
         if record["IsDeleted"] and not include_deleted:
             return None
         return record
@@ -149,9 +149,14 @@ class Store:
     def find(self, sobject: str, field_name: str, value) -> list[dict]:
         """Live rows whose `field_name` equals `value` (an external Id lookup)."""
         names = [f.name for f in self.objects[sobject].fields]
-        rows = self.db.execute(f'SELECT * FROM "{sobject}" WHERE "{field_name}" = ? AND '
-                               '"IsDeleted" = 0 LIMIT 10', (value,)).fetchall()
-        return [dict(zip(names, row, strict=False)) for row in rows]
+        rows = self.db.execute(f'SELECT {self._columns(sobject)} FROM "{sobject}" WHERE '
+                               f'"{field_name}" = ? AND "IsDeleted" = 0 LIMIT 10',
+                               (value,)).fetchall()
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _columns(self, sobject: str) -> str:
+        """The columns in schema order (a migrated table has its new ones last)."""
+        return ", ".join(f'"{f.name}"' for f in self.objects[sobject].fields)
 
     def create(self, sobject: str, values: dict, user_id: str | None = None) -> str:
         stamp = to_storage(self.now())

@@ -20,8 +20,9 @@ NOW = datetime(2025, 1, 15, 9, tzinfo=UTC)
 
 def _rows(store, sobject):
     names = [f.name for f in store.objects[sobject].fields]
-    return [dict(zip(names, row, strict=False))
-            for row in store.db.execute(f'SELECT * FROM "{sobject}" ORDER BY rowid')]
+    columns = ", ".join(f'"{name}"' for name in names)
+    return [dict(zip(names, row, strict=True))
+            for row in store.db.execute(f'SELECT {columns} FROM "{sobject}" ORDER BY rowid')]
 
 
 def test_the_same_seed_and_now_give_the_same_org(tmp_path):
