@@ -114,7 +114,8 @@ def test_jwt_bearer_verifies_the_signature(stub, monkeypatch, tmp_path):
     with pytest.raises(SalesforceAuthenticationFailed, match="invalid assertion"):
         Salesforce(username=auth.USERNAME, consumer_key=auth.CLIENT_ID,
                    privatekey_file=str(stranger), domain=stub.domain)
-    with pytest.raises(SalesforceAuthenticationFailed, match="hasn't approved"):
+    with pytest.raises(SalesforceAuthenticationFailed, match="hasn't approved"), \
+            pytest.warns(UserWarning, match="authorize this"):  # the client's own hint
         Salesforce(username="someone@else.example", consumer_key=auth.CLIENT_ID,
                    privatekey_file=str(stub.jwt_key_path), domain=stub.domain)
 
