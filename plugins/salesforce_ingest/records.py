@@ -39,6 +39,30 @@ class RowShaper:
         return row
 
 
+    def row_from_csv(self, flat: dict) -> dict:
+        """A Bulk API CSV row (strings keyed by field path, "" for null) as a typed row."""
+        record = {}
+        for field, column in zip(self.fields, self.columns, strict=False):
+            text = _case_insensitive(flat, field.path)
+            value = None if text in (None, "") else _from_csv(field.type, text)
+            if self.coerce and field.type in _TEMPORAL and value is not None:
+                value = to_epoch(value)
+            record[column] = value
+        if self.time_added:
+            record[TIME_ADDED_COLUMN] = int(time.time())
+        return record
+
+
+def _from_csv(kind: str, text: str):
+    if kind == "boolean":
+        return text.lower() == "true"
+    if kind == "int":
+        return int(float(text))
+    if kind in ("currency", "double", "percent"):
+        return float(text)
+    return text
+
+
 def _walk(record: dict, path: str):
     """The value at a dotted path, matching keys case-insensitively; None past a null parent."""
     value = record
@@ -58,7 +82,8 @@ def _case_insensitive(record: dict, key: str):
 
 
 def to_epoch(value: str) -> int:
-    """`2024-01-05T10:00:00.000+0000` or `2024-01-05` -> Unix seconds (UTC)."""
+    """`2024-01-05T10:00:00.000+0000` (REST), `...000Z` (Bulk) or `2024-01-05` -> Unix
+    seconds (UTC)."""
     if len(value) == 10:
         moment = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
     else:

@@ -77,15 +77,21 @@ def build_query(sobject: str, fields: list[str], from_date=None, to_date=None) -
     check_name("object", sobject)
     for field in fields:
         check_field_path(field)
-    query = f"SELECT {', '.join(fields)} FROM {sobject}"
+    return f"SELECT {', '.join(fields)} FROM {sobject}" + _where(from_date, to_date)
+
+
+def build_count_query(sobject: str, from_date=None, to_date=None) -> str:
+    """How many records `build_query` with the same bounds would return."""
+    return f"SELECT COUNT() FROM {check_name('object', sobject)}" + _where(from_date, to_date)
+
+
+def _where(from_date, to_date) -> str:
     conditions = []
     if from_date is not None:
         conditions.append(f"{MODSTAMP} >= {render_bound(from_date)}")
     if to_date is not None:
         conditions.append(f"{MODSTAMP} < {render_bound(to_date)}")
-    if conditions:
-        query += " WHERE " + " AND ".join(conditions)
-    return query
+    return " WHERE " + " AND ".join(conditions) if conditions else ""
 
 
 def column_name(path: str) -> str:

@@ -72,10 +72,12 @@ def stack():
             "scheduler.task_instance_heartbeat_timeout" = "30"
         """,
     })
-    _cli("up", "--runtime", "compose", "--workers", "2", "--quiet", project=project)
-    yield project
-    _cli("down", "--purge", project=project, check=False)
-    shutil.rmtree(project, ignore_errors=True)
+    try:
+        _cli("up", "--runtime", "compose", "--workers", "2", "--quiet", project=project)
+        yield project
+    finally:  # a failed `up` must not leave a stack behind either
+        _cli("down", "--purge", project=project, check=False)
+        shutil.rmtree(project, ignore_errors=True)
 
 
 def _state(project):

@@ -37,9 +37,18 @@ with DAG("all_opportunities", schedule=None, start_date=datetime(2024, 1, 1)):
     SalesforceToS3Operator(
         task_id="extract", sf_conn_id="salesforce_connection", sf_obj="Opportunity",
         sf_fields=["Id", "Name", "Account.Name"], fmt="ndjson", batch_size=200,
-        retry_backoff_seconds=0.2, retries=0,
+        retry_backoff_seconds=0.2, retries=0, use_bulk=False,
         s3_conn_id="aws_connection", s3_bucket="{{ var.value.bucket_name }}",
         s3_key="test/all_opportunities.json")
+
+with DAG("bulk_opportunities", schedule=None, start_date=datetime(2024, 1, 1)):
+    for name, bulk in (("rest", False), ("bulk", True)):
+        SalesforceToS3Operator(
+            task_id=name, sf_conn_id="salesforce_connection", sf_obj="Opportunity",
+            sf_fields=["Id", "Amount", "IsWon", "CloseDate", "Account.Name"], fmt="ndjson",
+            use_bulk=bulk, coerce_to_timestamp=True, retries=0,
+            s3_conn_id="aws_connection", s3_bucket="{{ var.value.bucket_name }}",
+            s3_key=f"test/opportunities_{name}.json")
 """
 
 
@@ -152,6 +161,18 @@ def test_every_fault_class_is_survived_with_exact_counts(example, status, sf, s3
                _body(s3, "test/all_opportunities.json").decode().splitlines()]
     assert len(records) == len({r["id"] for r in records}) == sf.query(
         "SELECT COUNT() FROM Opportunity")["totalSize"]
+
+
+def test_bulk_api_extraction_matches_the_rest_extraction(example, s3):
+    result = run_cli("dags", "test", "bulk_opportunities", project=example)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    def rows(name):
+        body = _body(s3, f"test/opportunities_{name}.json").decode()
+        return sorted((json.loads(line) for line in body.splitlines()), key=lambda r: r["id"])
+
+    rest, bulk = rows("rest"), rows("bulk")
+    assert rest and rest == bulk
 
 
 def test_a_failed_run_leaves_no_object_at_the_key(example, status, s3):

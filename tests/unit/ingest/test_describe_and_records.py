@@ -80,3 +80,22 @@ def test_custom_query_records_flatten_whole():
 
 def test_epoch_of_salesforce_datetimes_honours_the_offset():
     assert to_epoch("2024-01-05T12:00:00.000+0200") == to_epoch("2024-01-05T10:00:00.000+0000")
+
+
+def test_bulk_csv_rows_get_the_same_columns_and_types_as_rest_rows():
+    fields = [ResolvedField("Id", "id"), ResolvedField("Amount", "currency"),
+              ResolvedField("IsWon", "boolean"), ResolvedField("SystemModstamp", "datetime"),
+              ResolvedField("Account.Name", "string")]
+    shaper = RowShaper(fields, coerce_to_timestamp=True, record_time_added=False)
+    row = shaper.row_from_csv({"Id": "006A", "Amount": "10.5", "IsWon": "true",
+                               "SystemModstamp": "2024-01-05T10:00:00.000Z",
+                               "account.name": ""})
+    assert row == {"id": "006A", "amount": 10.5, "iswon": True, "systemmodstamp": 1704448800,
+                   "account_name": None}
+
+
+def test_count_query_uses_the_same_bounds():
+    from salesforce_ingest.soql import build_count_query
+
+    assert build_count_query("Lead", "2024-01-01", None) == (
+        "SELECT COUNT() FROM Lead WHERE SystemModstamp >= 2024-01-01T00:00:00Z")
