@@ -182,7 +182,7 @@ def test_a_failed_run_leaves_no_object_at_the_key(example, status, s3):
     result = run_cli("dags", "test", "all_opportunities", project=example)
     _faults(example, status, [])
     assert result.returncode == 1
-    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix="test/")
+    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix="test/all_opportunities.json")
     assert "Contents" not in listing
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=BUCKET)
 
