@@ -46,6 +46,7 @@ from mwaa_kit.emulators.salesforce.store import (
     Store,
     coerce,
     salesforce_id,
+    typed,
 )
 
 VERSIONS = [f"{major}.0" for major in range(52, 63)]
@@ -398,7 +399,7 @@ class Handler(BaseHTTPRequestHandler):
                                    f"entity '{sobject.name}'.")
                 chosen.append(field)
         for field in chosen:
-            record[field.name] = _typed(field.type, current[field.name])
+            record[field.name] = typed(field.type, current[field.name])
         return record
 
     def _record(self, method: str, sobject: SObject, record_id: str, version: str,
@@ -585,18 +586,6 @@ def _coerce(field, value):
         return coerce(field, value)
     except ValueError as error:
         raise ApiError(400, "JSON_PARSER_ERROR", str(error)) from None
-
-
-def _typed(kind: str, value):
-    if value is None:
-        return None
-    if kind == "boolean":
-        return bool(value)
-    if kind == "int":
-        return int(value)
-    if kind in ("currency", "double", "percent"):
-        return float(value)
-    return value
 
 
 def serve(stub: Stub, host: str, port: int, cert: Path, key: Path,

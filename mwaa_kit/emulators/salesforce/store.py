@@ -324,7 +324,7 @@ class Store:
                     target[name] = _attributes(alias_object, parent_id, version)
                 target = target[name]
             if target is not None:
-                target[column.path[-1]] = _typed(column.field.type, value)
+                target[column.path[-1]] = typed(column.field.type, value)
         for relationship, child, field_name, subquery in compiled.children:
             record[relationship] = self._children(child, field_name, subquery, row[1], version)
         return record
@@ -408,7 +408,8 @@ _CONVERTERS = {"boolean": bool, "int": int, "currency": float, "double": float,
                "percent": float}
 
 
-def _typed(kind: str, value):
+def typed(kind: str, value):
+    """A stored value as the API returns it (SQLite keeps booleans as 0/1)."""
     if value is None:
         return None
     if kind == "boolean":
@@ -420,4 +421,4 @@ def _typed(kind: str, value):
     return value
 
 
-__all__ = ["Store", "InvalidQueryLocator", "SoqlError", "coerce", "salesforce_id"]
+__all__ = ["Store", "InvalidQueryLocator", "SoqlError", "coerce", "salesforce_id", "typed"]
