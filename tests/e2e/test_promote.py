@@ -23,6 +23,9 @@ from mwaa_kit.release.lock import LOCK_KEY
 from mwaa_kit.runtime import processes
 from tests.e2e.conftest import E2E_ROOT
 
+# The AWS CLI the test extra installs beside this Python (not whatever is on PATH).
+AWS_CLI = str(Path(sys.executable).with_name("aws"))
+
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
@@ -221,10 +224,8 @@ def test_an_environment_not_available_is_refused(target):
 
 
 def test_the_aws_cli_reads_the_emulated_environment(target):
-    if shutil.which("aws") is None:
-        pytest.skip("the AWS CLI is not installed")
     env = {**os.environ, **client_environment(target["mwaa_url"])}
-    result = subprocess.run(["aws", "mwaa", "get-environment", "--name", target["name"]],
+    result = subprocess.run([AWS_CLI, "mwaa", "get-environment", "--name", target["name"]],
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Environment"]["Status"] == "AVAILABLE"

@@ -150,7 +150,6 @@ def test_default_settings_round_trip_too(load, empty_project):
 def test_the_provisioning_build_redeploys_with_settings_that_parse_back(load, empty_project):
     import shlex
 
-    pytest.importorskip("aws_cdk")
     from mwaa_infra.pipelines import deploy_commands
 
     for settings in (

@@ -7,11 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
-pytest.importorskip("aws_cdk")
-
-from aws_cdk.assertions import Match  # noqa: E402
-from mwaa_infra.execution_role import WILDCARD_REASONS  # noqa: E402
+from aws_cdk.assertions import Match
+from mwaa_infra.execution_role import WILDCARD_REASONS
 
 from mwaa_kit import catalog  # noqa: E402
 

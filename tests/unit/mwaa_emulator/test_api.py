@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE
+
+# The AWS CLI the test extra installs beside this Python (not whatever is on PATH).
+AWS_CLI = str(Path(sys.executable).with_name("aws"))
 
 
 def _put(s3, bucket, key, body=b"x"):
@@ -161,19 +165,18 @@ def test_list_environments_pages(mwaa, s3, bucket):
     assert len(pages) == 2
 
 
-@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
 def test_the_aws_cli_works_unchanged(endpoint, s3, bucket, mwaa):
     _create(mwaa, bucket)
     _wait(mwaa, "Env1")
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_DISABLE_HOST_PREFIX_INJECTION": "true"}
     result = subprocess.run(
-        ["aws", "mwaa", "get-environment", "--name", "Env1", "--endpoint-url", endpoint],
+        [AWS_CLI, "mwaa", "get-environment", "--name", "Env1", "--endpoint-url", endpoint],
         capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Environment"]["Status"] == "AVAILABLE"
     missing = subprocess.run(
-        ["aws", "mwaa", "get-environment", "--name", "Nope", "--endpoint-url", endpoint],
+        [AWS_CLI, "mwaa", "get-environment", "--name", "Nope", "--endpoint-url", endpoint],
         capture_output=True, text=True, env=env, timeout=60)
     assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
 
