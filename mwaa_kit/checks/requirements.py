@@ -26,7 +26,11 @@ from uv import find_uv_bin
 from mwaa_kit import catalog
 from mwaa_kit.catalog.locks import PLATFORM
 from mwaa_kit.checks.findings import CheckResult
-from mwaa_kit.contract.requirements import effective_requirements, has_own_constraints
+from mwaa_kit.contract.requirements import (
+    effective_requirements,
+    has_own_constraints,
+    without_official_constraints,
+)
 from mwaa_kit.project import Project, cache_dir
 
 FILE = "requirements/requirements.txt"
@@ -118,6 +122,7 @@ def _uv_env() -> dict[str, str]:
 def resolve(version: catalog.AirflowVersion, requirements_text: str, workdir: Path,
             extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """`uv pip compile` of MWAA's image plus the requirements, for MWAA's platform."""
+    requirements_text = without_official_constraints(requirements_text, version.constraints_url)
     constraints_text, _ = catalog.constraints_text(version, cache_dir() / "constraints")
     constraints = workdir / "constraints.txt"
     constraints.write_text(constraints_text)

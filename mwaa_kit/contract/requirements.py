@@ -38,6 +38,19 @@ def has_own_constraints(requirements_text: str) -> bool:
     )
 
 
+def without_official_constraints(requirements_text: str, official_url: str) -> str:
+    """Drop a constraints line naming the version's official file: it asks for exactly what
+    the contract adds when no constraints are named, and the contract then uses its own copy
+    (the cached download, or the catalog's lock where GitHub cannot be reached). A packaged
+    requirements.txt carries that line for MWAA."""
+    def names_official(line: str) -> bool:
+        stripped = line.strip()
+        return has_own_constraints(stripped) and stripped.replace("=", " ").split()[-1] == \
+            official_url
+    return "".join(line for line in requirements_text.splitlines(keepends=True)
+                   if not names_official(line))
+
+
 def effective_requirements(requirements_text: str, constraints_path: Path) -> str:
     """The requirements file MWAA really installs: the user's, plus constraints if absent."""
     text = requirements_text.rstrip("\n")
@@ -95,6 +108,7 @@ def ensure_virtualenv(
     `environ` is the environment the startup script left: MWAA installs requirements
     after sourcing it, so its exports (an index URL, say) apply to the install.
     """
+    requirements_text = without_official_constraints(requirements_text, version.constraints_url)
     key = environment_key(version, requirements_text, constraints_text)
     path = envs_dir / f"airflow-{version.airflow_version}-{key}"
     if (path / _COMPLETE_MARKER).exists():

@@ -2,7 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from mwaa_kit.contract.requirements import effective_requirements, has_own_constraints
+from mwaa_kit.contract.requirements import (
+    effective_requirements,
+    has_own_constraints,
+    without_official_constraints,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,3 +36,18 @@ def test_a_file_with_its_own_constraints_is_left_alone():
 
 def test_an_empty_file_still_gets_constraints():
     assert effective_requirements("", Path("/c.txt")) == "-c /c.txt\n"
+
+
+OFFICIAL = "https://raw.githubusercontent.com/apache/airflow/constraints-3.0.6/constraints-3.12.txt"
+
+
+@pytest.mark.parametrize("line", [f"-c {OFFICIAL}", f"--constraint {OFFICIAL}",
+                                  f"--constraint={OFFICIAL}", f"  -c   {OFFICIAL}  "])
+def test_the_official_constraints_line_of_a_packaged_file_is_left_to_the_contract(line):
+    text = f"{line}\nhumanize\n"
+    assert without_official_constraints(text, OFFICIAL) == "humanize\n"
+
+
+def test_other_constraints_files_are_kept():
+    text = f"-c {OFFICIAL.replace('3.0.6', '2.11.0')}\nhumanize\n"
+    assert without_official_constraints(text, OFFICIAL) == text
