@@ -35,6 +35,7 @@ def _user_facing_types() -> tuple[type[BaseException], ...]:
     from mwaa_kit.contract.startup import StartupScriptError
     from mwaa_kit.emulators.aws.seed import SeedFileError
     from mwaa_kit.project import ProjectConfigError
+    from mwaa_kit.runtime.compose.stack import ComposeError, ContainerEngineUnavailableError
     from mwaa_kit.runtime.native.environment import EnvironmentNotRunningError
     from mwaa_kit.runtime.native.postgres import PostgresUnavailableError
     from mwaa_kit.runtime.processes import PortInUseError
@@ -42,7 +43,7 @@ def _user_facing_types() -> tuple[type[BaseException], ...]:
     return (UserFacingError, catalog.UnknownVersionError, ForcedConfigError, PluginsError,
             PythonNotFoundError, RequirementsError, StartupScriptError, SeedFileError,
             ProjectConfigError, EnvironmentNotRunningError, PostgresUnavailableError,
-            PortInUseError)
+            PortInUseError, ComposeError, ContainerEngineUnavailableError)
 
 
 def friendly_errors(command: Callable) -> Callable:

@@ -36,6 +36,10 @@ _HEALTH = {2: "/health", 3: "/api/v2/monitor/health"}
 _LONG_RUNNING = {"scheduler", "webserver", "worker"}
 
 
+class ComposeError(RuntimeError):
+    """A compose command failed; the message carries its output and what to try."""
+
+
 class ContainerEngineUnavailableError(RuntimeError):
     """Neither Docker Compose v2 nor podman-compose can run here."""
 
@@ -58,6 +62,14 @@ def _answers(command: list[str]) -> bool:
         return subprocess.run(command, capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+def _hint(output: str) -> str:
+    if "container registry" in output or "pull access denied" in output:
+        return ("\nThe base images cannot be pulled from a registry. Point the builds at "
+                f"images you have ({', '.join(BASE_IMAGE_VARIABLES)}; scripts/setup-containers "
+                "makes local ones), or run natively with `--runtime native`.")
+    return ""
 
 
 class ComposeEnvironment:
@@ -86,7 +98,8 @@ class ComposeEnvironment:
         )
         if check and result.returncode != 0:
             output = (result.stdout or "") + (result.stderr or "")
-            raise RuntimeError(f"`compose {' '.join(arguments)}` failed:\n" + output[-3000:])
+            raise ComposeError(f"`compose {' '.join(arguments)}` failed:\n{output[-3000:]}"
+                               + _hint(output))
         return result
 
     # ------------------------------------------------------------------ up
