@@ -10,6 +10,7 @@ from rich.table import Table
 from mwaa_kit.cli.output import friendly_errors, print_json, progress, project_option, stdout
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime import select
+from mwaa_kit.runtime.native import control_plane
 from mwaa_kit.runtime.native.environment import NativeEnvironment
 
 runtime_option = click.option(
@@ -24,30 +25,41 @@ runtime_option = click.option(
 @runtime_option
 @click.option("--port", type=int, help="UI port (default 8080, or a free one if taken).")
 @click.option("--workers", default=1, show_default=True, help="Celery workers (compose).")
+@click.option("--dags-from", type=click.Choice(control_plane.DAGS_FROM), default="project",
+              show_default=True,
+              help="native: project runs dags/ live; bucket runs only what was promoted to "
+                   "the environment's bucket (`promote --target local`), synced as on MWAA.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @friendly_errors
-def up(project_dir, runtime, port, workers, quiet):
+def up(project_dir, runtime, port, workers, dags_from, quiet):
     """Start the local MWAA environment for the project.
 
     Applies the MWAA contract (startup.sh, requirements.txt with constraints,
     plugins.zip, forced configuration), starts PostgreSQL, the AWS emulator, the
-    Salesforce stub when seed.toml asks for it, and Airflow's components. Running it
-    again while the environment is up changes nothing.
+    Salesforce stub when seed.toml asks for it, and Airflow's components. Natively it
+    also serves the MWAA API for the environment: `promote --target local` and
+    `aws mwaa ... --endpoint-url` work against it. Running it again while the
+    environment is up changes nothing.
     """
     project = load_project(project_dir)
     runtime = select.choose(runtime)
+    if runtime == "compose" and dags_from != "project":
+        raise click.UsageError("--dags-from bucket needs the native runtime (--runtime native);"
+                               " the compose stack mounts dags/ live.")
     with progress(f"Preparing Airflow {project.airflow_version} ({runtime})", quiet) as report:
         environment = select.environment(project, runtime, report)
         select.remember(project, runtime)
         if runtime == "compose":
             state = environment.up(workers=workers, ui_port=port)
         else:
-            state = environment.up(ui_port=port)
+            state = environment.up(ui_port=port, dags_from=dags_from)
     stdout.print(f"[green]✓[/] Airflow {state['airflow_version']} is up: {state['ui_url']}")
     if runtime == "native":
         stdout.print(f"  login: admin, password in {environment.password_file()}",
                      soft_wrap=True)
         stdout.print("  tasks run on the LocalExecutor natively (MWAA: Celery on SQS)")
+        stdout.print(f"  MWAA API: {state['mwaa_url']} (environment {project.environment_name}"
+                     f"; `mwaa-kit promote --target local`)", soft_wrap=True)
     else:
         stdout.print(f"  {workers} Celery worker(s) fed by SQS on LocalStack")
 
@@ -107,6 +119,8 @@ def status(project_dir, output_format):
     stdout.print(table)
     if current.ui_url:
         stdout.print(f"UI: {current.ui_url}")
+    if current.mwaa_url:
+        stdout.print(f"MWAA API: {current.mwaa_url} (DAGs from the {current.dags_from})")
     if not current.running:
         raise SystemExit(1)
 
@@ -146,6 +160,7 @@ def restart(project_dir, quiet):
     project = load_project(project_dir)
     with progress("Restarting", quiet) as report:
         environment = NativeEnvironment(project, report)
+        dags_from = environment.status().dags_from or "project"
         environment.down()
-        state = environment.up()
+        state = environment.up(dags_from=dags_from)
     stdout.print(f"[green]✓[/] Airflow {state['airflow_version']} is up: {state['ui_url']}")

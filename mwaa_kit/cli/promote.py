@@ -25,8 +25,8 @@ _ACTION_COLOURS = {"upload": "green", "delete": "red", "update": "yellow", "rest
 
 def _target_options(command):
     command = click.option("--target", "-t", "target_name",
-                           help="A [targets.NAME] of mwaa-kit.toml (default: the only one).")(
-        command)
+                           help="A [targets.NAME] of mwaa-kit.toml (default: the only one); "
+                                "`local`: the running local environment's MWAA API.")(command)
     command = click.option("--stack", "stack_name", help="Read the environment from this CDK "
                            "stack's outputs (infra/); with --target, that target's "
                            "credentials.")(command)
@@ -67,9 +67,22 @@ def _release_errors(command):
 
 
 def _connect(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url):
-    from mwaa_kit.release.connect import connect, resolve_target, target_from_stack
+    from mwaa_kit.release.connect import (
+        LOCAL_TARGET,
+        connect,
+        connect_local,
+        resolve_target,
+        target_from_stack,
+    )
 
     project = load_project(project_dir)
+    if target_name == LOCAL_TARGET and LOCAL_TARGET not in project.targets and not stack_name:
+        from mwaa_kit.runtime.native.environment import NativeEnvironment
+
+        local = NativeEnvironment(project)
+        target, clients = connect_local(project, endpoint_url or local.mwaa_endpoint(),
+                                        s3_endpoint_url or local.aws_endpoint())
+        return project, target, clients
     if stack_name:
         base = resolve_target(project.targets, target_name) if target_name else None
         target = target_from_stack(stack_name, base, project.region)

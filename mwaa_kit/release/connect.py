@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 from mwaa_kit.project import PromotionTarget
 
+# `--target local`, unless mwaa-kit.toml defines a target of that name: the environment
+# `mwaa-kit up` serves through the kit's MWAA API emulator.
+LOCAL_TARGET = "local"
+
 
 class TargetError(RuntimeError):
     """The target cannot be reached or is not configured; the message says what to do."""
@@ -38,6 +42,26 @@ def connect(target: PromotionTarget, endpoint_url: str | None = None,
     mwaa = session.client("mwaa", endpoint_url=endpoint_url, config=config)
     s3 = session.client("s3", endpoint_url=s3_endpoint_url)
     return Clients(mwaa=mwaa, s3=s3, identity=identity)
+
+
+def connect_local(project, mwaa_url: str, s3_url: str) -> tuple[PromotionTarget, Clients]:
+    """The local environment as a target: the project's environment on the kit's
+    emulators, with the emulators' credentials (whatever AWS profile the user has)."""
+    import boto3
+    from botocore.config import Config
+
+    from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
+
+    session = boto3.Session(aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                            region_name=project.region)
+    target = PromotionTarget(name=LOCAL_TARGET, environment_name=project.environment_name,
+                             region=project.region)
+    clients = Clients(
+        mwaa=session.client("mwaa", endpoint_url=mwaa_url,
+                            config=Config(inject_host_prefix=False)),
+        s3=session.client("s3", endpoint_url=s3_url), identity=getpass.getuser())
+    return target, clients
 
 
 def target_from_stack(stack_name: str, base: PromotionTarget | None,

@@ -27,10 +27,12 @@ def main(argv: list[str] | None = None) -> None:
                      help="Seconds an environment stays DELETING.")
     run.add_argument("--webserver-hostname",
                      help="Host name the tokens and WebserverUrl name (e.g. the local UI's).")
-    run.add_argument("--apply", choices=["none", "contract"], default="none",
+    run.add_argument("--apply", choices=["none", "contract", "native"], default="none",
                      help="contract: UpdateEnvironment prepares the new bundle with the kit's "
                           "MWAA contract (startup script, requirements install, plugins) and "
-                          "fails the update as MWAA would when that fails.")
+                          "fails the update as MWAA would when that fails. native: it also "
+                          "restarts the --project's running native environment on it.")
+    run.add_argument("--project", type=Path, help="The project of --apply native.")
     run.add_argument("--work-dir", type=Path,
                      help="Where --apply contract prepares bundles (default: STATE_DIR/apply).")
     sync = commands.add_parser("sync-dags", help="Mirror a bucket's DAG folder locally, as "
@@ -57,6 +59,13 @@ def main(argv: list[str] | None = None) -> None:
         apply = ContractApplier(s3_client(arguments.s3_endpoint),
                                 arguments.work_dir or arguments.state_dir / "apply",
                                 cache_dir())
+    elif arguments.apply == "native":
+        if arguments.project is None:
+            parser.error("--apply native needs --project")
+        from mwaa_kit.emulators.mwaa.local import NativeApplier
+        from mwaa_kit.emulators.mwaa.server import s3_client
+
+        apply = NativeApplier(s3_client(arguments.s3_endpoint), arguments.project)
     serve(arguments.port, arguments.s3_endpoint, arguments.state_dir,
           create_delay=arguments.create_delay, update_delay=arguments.update_delay,
           delete_delay=arguments.delete_delay, host=arguments.host,

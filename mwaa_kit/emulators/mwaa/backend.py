@@ -248,6 +248,13 @@ class MwaaBackend:
                                  "due": time.time() + self._delay(record["environment"], "delete")}
             self._save()
 
+    def forget_environment(self, region: str, name: str) -> None:
+        """Drop an environment from the state at once (no DELETING), as a restarted local
+        environment does before publishing itself again."""
+        with self._lock:
+            self._environments.pop(_key(region, name), None)
+            self._save()
+
     def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
         with self._lock:
             environment = self._by_arn(arn)["environment"]

@@ -9,8 +9,12 @@ UpdateEnvironment it prepares that bundle with the contract (forced-configuratio
 startup script sourced, requirements installed with constraints, plugins.zip extracted) in
 its own AIRFLOW_HOME, so an update whose requirements do not install or whose startup
 script fails ends UPDATE_FAILED with the contract's message, as on MWAA. `then`, when
-given, receives the prepared environment: that is where a runtime restarts its Airflow
-components on it (the native runtime has no such entry point yet).
+given, receives the prepared environment.
+
+`NativeApplier` (`serve --apply native --project DIR`, what `mwaa-kit up` starts) applies
+the bundle to that project's running native environment instead: the contract is run
+there and the Airflow components restart on the result, or keep running the previous
+versions when anything fails (see `NativeEnvironment.apply_bundle`).
 """
 
 from __future__ import annotations
@@ -85,12 +89,29 @@ class ContractApplier:
             self.then(prepared, bundle, environment)
 
 
-def bootstrap(project, s3, state_dir: Path, bucket: str | None = None) -> dict:
+class NativeApplier:
+    def __init__(self, s3, project_dir: Path):
+        self.s3 = s3
+        self.project_dir = Path(project_dir)
+
+    def __call__(self, environment: dict) -> None:
+        from mwaa_kit.project import load_project
+        from mwaa_kit.runtime.native.environment import NativeEnvironment
+
+        project = load_project(self.project_dir)
+        local = NativeEnvironment(project, report=lambda message: print(message, flush=True))
+        bundle = fetch_bundle(self.s3, environment, project.state_dir / "mwaa" / "applying")
+        local.apply_bundle(bundle, environment["AirflowVersion"])
+
+
+def bootstrap(project, s3, state_dir: Path, bucket: str | None = None,
+              fresh: bool = False, webserver_hostname: str | None = None) -> dict:
     """Make the project's local environment an emulated MWAA environment: a versioned source
     bucket holding the project's bundle (dags/, plugins.zip, requirements.txt, startup.sh),
     and the environment AVAILABLE on it in the emulator's state, before the emulator starts.
-    What `mwaa-kit up` would call (with its AWS emulator's S3 client) to serve the MWAA API
-    over the local environment. Returns the environment."""
+    `mwaa-kit up` calls it with `fresh=True`: the environment is then the project as it is
+    now, whatever an earlier run left in the state (its bucket may be gone with the AWS
+    emulator's memory). Returns the environment."""
     import tempfile
 
     from botocore.exceptions import ClientError
@@ -105,9 +126,12 @@ def bootstrap(project, s3, state_dir: Path, bucket: str | None = None) -> dict:
     except ClientError:
         s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    backend = MwaaBackend(state_dir, s3, create_delay=0.0)
+    backend = MwaaBackend(state_dir, s3, create_delay=0.0,
+                          webserver_hostname=webserver_hostname)
     if project.environment_name in backend.list_environments(project.region):
-        return backend.get_environment(project.region, project.environment_name)
+        if not fresh:
+            return backend.get_environment(project.region, project.environment_name)
+        backend.forget_environment(project.region, project.environment_name)
     for relative, path in local_dags(project.dags_dir).items():
         s3.put_object(Bucket=bucket, Key=f"dags/{relative}", Body=path.read_bytes())
     body = {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/mwaa-kit-local",

@@ -109,14 +109,20 @@ def make_backend(s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,
 
 def start_mwaa_emulator(log: Path, port: int, s3_endpoint: str, state_dir: Path,
                         create_delay: float = 5.0, update_delay: float = 5.0,
-                        env: dict[str, str] | None = None,
-                        apply: str = "none") -> processes.ProcessRecord:
-    """Start the emulator process; `apply="contract"` prepares each update's bundle with
-    the MWAA contract (see mwaa_kit.emulators.mwaa.local)."""
+                        env: dict[str, str] | None = None, apply: str = "none",
+                        project_dir: Path | None = None,
+                        webserver_hostname: str | None = None) -> processes.ProcessRecord:
+    """Start the emulator process. `apply="contract"` prepares each update's bundle with
+    the MWAA contract; `apply="native"` re-applies it to `project_dir`'s running native
+    environment (see mwaa_kit.emulators.mwaa.local)."""
     command = [sys.executable, "-m", "mwaa_kit.emulators.mwaa", "serve", "--port", str(port),
                "--s3-endpoint", s3_endpoint, "--state-dir", str(state_dir),
                "--create-delay", str(create_delay), "--update-delay", str(update_delay),
                "--apply", apply]
+    if project_dir is not None:
+        command += ["--project", str(project_dir)]
+    if webserver_hostname:
+        command += ["--webserver-hostname", webserver_hostname]
     import os
 
     base = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR")

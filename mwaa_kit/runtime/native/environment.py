@@ -16,19 +16,19 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import boto3
 
 from mwaa_kit import catalog
-from mwaa_kit.contract.bundle import PreparedEnvironment, bundle_from_project, prepare
+from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, bundle_from_project, prepare
 from mwaa_kit.contract.requirements import Virtualenv
 from mwaa_kit.emulators.aws import seed as aws_seed
 from mwaa_kit.emulators.aws import server as aws_server
 from mwaa_kit.project import Project, cache_dir
 from mwaa_kit.runtime import processes
-from mwaa_kit.runtime.native import postgres
+from mwaa_kit.runtime.native import control_plane, postgres
 
 EXECUTOR = "LocalExecutor"
 DEFAULT_UI_PORT = 8080
@@ -52,6 +52,8 @@ class Status:
     running: bool
     processes: dict[str, dict]
     ui_url: str | None
+    mwaa_url: str | None
+    dags_from: str | None
     airflow_version: str | None
     executor: str
     database: str | None
@@ -66,6 +68,8 @@ class Status:
                              "Celery workers fed by SQS (use the compose runtime for that)",
             "database": self.database,
             "ui_url": self.ui_url,
+            "mwaa_api_url": self.mwaa_url,
+            "dags_from": self.dags_from,
             "processes": self.processes,
         }
 
@@ -82,6 +86,7 @@ class NativeEnvironment:
         self.logs_dir = self.native_dir / "logs"
         self.home = self.state_dir / "airflow-home"
         self.state_file = self.native_dir / "state.json"
+        self.ca_bundle = self.native_dir / "ca-bundle.pem"
 
     # ----------------------------------------------------------------- state
     def _load_state(self) -> dict:
@@ -110,14 +115,18 @@ class NativeEnvironment:
                 for record in records
             },
             ui_url=state.get("ui_url"),
+            mwaa_url=state.get("mwaa_url"),
+            dags_from=state.get("dags_from"),
             airflow_version=state.get("airflow_version"),
             executor=EXECUTOR,
             database=state.get("database"),
         )
 
     # ------------------------------------------------------------------- up
-    def up(self, ui_port: int | None = None) -> dict:
-        """Bring the environment up; a second call while it runs changes nothing."""
+    def up(self, ui_port: int | None = None, dags_from: str = "project") -> dict:
+        """Bring the environment up; a second call while it runs changes nothing.
+        `dags_from`: "project" links the project's dags/ live; "bucket" mirrors the
+        environment bucket's dags/, so only promoted DAGs run, as on MWAA."""
         current = self.status()
         if current.running:
             self.report("The local environment is already up")
@@ -127,25 +136,26 @@ class NativeEnvironment:
             self.down()
 
         ports = self._choose_ports(ui_port)
-        runtime_env, values = self._runtime_environment(ports)
+        _, values = self._runtime_environment(ports)
         seed = aws_seed.load_seed(self.project.seed_file, values)
         bundle = bundle_from_project(self.project, self.state_dir / "build")
-        self._write_ca_bundle(runtime_env["REQUESTS_CA_BUNDLE"])
-        prepared = prepare(
-            bundle, self.version, self.project.environment_name, self.project.region,
-            self.home, cache_dir(), self._runtime_options(ports), runtime_env, self.report,
-        )
-        self._save_airflow_env(prepared.base_env)
+        if dags_from == "bucket":
+            bundle = replace(bundle, dags_dir=control_plane.synced_dags_dir(self.project))
+        prepared = self._prepare(bundle, ports)
         state = {
             "airflow_version": self.version.airflow_version,
             "virtualenv": str(prepared.virtualenv.path),
             "ui_url": f"http://127.0.0.1:{ports['ui']}",
+            "mwaa_url": f"http://127.0.0.1:{ports['mwaa']}",
+            "ports": ports,
+            "dags_from": dags_from,
             "processes": [],
         }
         try:
             self._start_services(ports, seed, state)
-            self._write_ca_bundle(runtime_env["REQUESTS_CA_BUNDLE"])
+            self._write_ca_bundle()
             self._save_state(state)
+            self._start_control_plane(ports, state)
             self._init_airflow(prepared, state)
             self._start_components(prepared, ports, state)
         except BaseException:
@@ -154,6 +164,17 @@ class NativeEnvironment:
             raise
         self._save_state(state)
         return state
+
+    def _prepare(self, bundle, ports: dict[str, int]) -> PreparedEnvironment:
+        """Run the MWAA contract on `bundle` in this environment's AIRFLOW_HOME."""
+        runtime_env, _ = self._runtime_environment(ports)
+        self._write_ca_bundle()
+        prepared = prepare(
+            bundle, self.version, self.project.environment_name, self.project.region,
+            self.home, cache_dir(), self._runtime_options(ports), runtime_env, self.report,
+        )
+        self._save_airflow_env(prepared.base_env)
+        return prepared
 
     def _choose_ports(self, ui_port: int | None) -> dict[str, int]:
         if ui_port and not processes.port_is_free(ui_port):
@@ -165,14 +186,14 @@ class NativeEnvironment:
         if not ui_port and ui != DEFAULT_UI_PORT:
             self.report(f"Port {DEFAULT_UI_PORT} is in use; the UI will listen on {ui}")
         return {"ui": ui, "aws": processes.free_port(), "postgres": processes.free_port(),
-                "salesforce": processes.free_port()}
+                "salesforce": processes.free_port(), "mwaa": processes.free_port()}
 
     def _runtime_environment(self, ports: dict[str, int]) -> tuple[dict, dict]:
         """Variables pointing Airflow's AWS and Salesforce clients at the emulators."""
         endpoint = f"http://127.0.0.1:{ports['aws']}"
         env = {
             **aws_server.client_environment(endpoint, self.project.region),
-            "REQUESTS_CA_BUNDLE": str(self.native_dir / "ca-bundle.pem"),
+            "REQUESTS_CA_BUNDLE": str(self.ca_bundle),
         }
         values = {
             "salesforce_domain": f"127.0.0.1:{ports['salesforce']}/#",
@@ -270,15 +291,23 @@ class NativeEnvironment:
         processes.wait_for_port(port, record, timeout=60)
         return record.to_dict()
 
-    def _write_ca_bundle(self, path: str) -> None:
+    def _start_control_plane(self, ports: dict, state: dict) -> None:
+        records = control_plane.start(
+            self.project, f"http://127.0.0.1:{ports['aws']}", ports["mwaa"], state["ui_url"],
+            state["dags_from"], self.logs_dir, self.report,
+        )
+        state["processes"].extend(record.to_dict() for record in records)
+        self._save_state(state)
+
+    def _write_ca_bundle(self) -> None:
         """The system's CAs plus the Salesforce stub's, for Airflow's HTTPS clients."""
         system = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
         parts = [system.read_text()] if system.exists() else []
         stub_ca = self.state_dir / "salesforce" / "ca.pem"
         if stub_ca.exists():
             parts.append(stub_ca.read_text())
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text("\n".join(parts))
+        self.ca_bundle.parent.mkdir(parents=True, exist_ok=True)
+        self.ca_bundle.write_text("\n".join(parts))
 
     # -------------------------------------------------------------- airflow
     def password_file(self) -> Path:
@@ -346,6 +375,77 @@ class NativeEnvironment:
         processes.wait_for_http(state["ui_url"] + _MAJOR[self.version.major]["health"], 240,
                                 ui)
 
+    def _stop_components(self, state: dict) -> None:
+        """Stop Airflow's processes (not the services) and forget their records."""
+        names = {name for name, _, _ in self.components()}
+        for record in reversed(self._records(state)):
+            if record.name in names:
+                processes.stop(record)
+        state["processes"] = [entry for entry in state["processes"]
+                              if entry["name"] not in names]
+        self._save_state(state)
+
+    # ------------------------------------------------------------- updates
+    def apply_bundle(self, bundle: Bundle, airflow_version: str) -> None:
+        """Re-apply an MWAA environment's bundle (an UpdateEnvironment) to the running
+        environment: run the contract on it, then restart Airflow's components on the
+        result. On any failure the previous plugins, requirements, startup script and
+        processes are put back and the error is raised (the update is UPDATE_FAILED; MWAA
+        too keeps running the previous versions)."""
+        if airflow_version != self.version.airflow_version:
+            raise RuntimeError(
+                f"the local environment runs Airflow {self.version.airflow_version}; to "
+                f"try {airflow_version}, set it in mwaa-kit.toml and run `mwaa-kit up`.")
+        previous = self.prepared()
+        state = self._load_state()
+        ports = state["ports"]
+        bundle = replace(bundle, dags_dir=self.home.joinpath("dags").resolve())
+        saved = self._save_home()
+        try:
+            self.report("Applying the environment's new bundle with the MWAA contract")
+            try:
+                prepared = self._prepare(bundle, ports)
+            except BaseException:  # the components still run the previous versions
+                self._put_back(saved, previous)
+                raise
+            self.report("Restarting Airflow's components on it")
+            self._stop_components(state)
+            try:
+                state["virtualenv"] = str(prepared.virtualenv.path)
+                self._start_components(prepared, ports, state)
+            except BaseException:
+                self._stop_components(state)
+                self._put_back(saved, previous)
+                state["virtualenv"] = str(previous.virtualenv.path)
+                self._start_components(previous, ports, state)
+                raise
+        finally:
+            shutil.rmtree(saved, ignore_errors=True)
+        self._save_state(state)
+
+    def _put_back(self, saved: Path, previous: PreparedEnvironment) -> None:
+        self.report("The update failed: putting the previous versions back")
+        self._restore_home(saved)
+        self._save_airflow_env(previous.base_env)
+
+    # What the contract rewrites in AIRFLOW_HOME (dags/ is a link, logs/ is kept).
+    _BUNDLE_FOLDERS = ("plugins", "requirements", "startup")
+
+    def _save_home(self) -> Path:
+        saved = self.native_dir / "home-before-update"
+        shutil.rmtree(saved, ignore_errors=True)
+        for folder in self._BUNDLE_FOLDERS:
+            if (self.home / folder).is_dir():
+                shutil.copytree(self.home / folder, saved / folder, symlinks=True)
+        saved.mkdir(parents=True, exist_ok=True)
+        return saved
+
+    def _restore_home(self, saved: Path) -> None:
+        for folder in self._BUNDLE_FOLDERS:
+            shutil.rmtree(self.home / folder, ignore_errors=True)
+            if (saved / folder).is_dir():
+                shutil.copytree(saved / folder, self.home / folder, symlinks=True)
+
     # ---------------------------------------------------------- down, logs
     def down(self) -> list[str]:
         """Stop every process, Airflow's first and the database last."""
@@ -391,11 +491,18 @@ class NativeEnvironment:
 
     def aws_endpoint(self) -> str:
         """The running AWS emulator's endpoint URL."""
+        return self._endpoint("aws", "The AWS emulator")
+
+    def mwaa_endpoint(self) -> str:
+        """The running MWAA API emulator's endpoint URL."""
+        return self._endpoint("mwaa", "The MWAA API emulator")
+
+    def _endpoint(self, name: str, what: str) -> str:
         for record in self._records(self._load_state()):
-            if record.name == "aws" and processes.is_alive(record):
+            if record.name == name and processes.is_alive(record):
                 return f"http://127.0.0.1:{record.port}"
         raise EnvironmentNotRunningError(
-            "The AWS emulator is not running. Start the environment with `mwaa-kit up`."
+            f"{what} is not running. Start the environment with `mwaa-kit up`."
         )
 
     def airflow(self, *arguments: str, capture: bool = True) -> subprocess.CompletedProcess:

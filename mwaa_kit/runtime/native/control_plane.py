@@ -1,0 +1,80 @@
+"""The MWAA control plane over the native environment.
+
+`mwaa-kit up` makes the local environment an MWAA environment as the API sees it: the
+project's bundle is put in a versioned source bucket of the AWS emulator, the MWAA API
+emulator serves the environment (AVAILABLE) on that bucket, and an UpdateEnvironment
+re-applies the new object versions to the running local Airflow (the emulator's `native`
+apply hook calls `NativeEnvironment.apply_bundle`). With `--dags-from bucket`, a sync
+process mirrors the bucket's dags/ into the DAG folder as MWAA's scheduler does, so a
+promoted DAG reaches the local Airflow the way it reaches MWAA.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
+from mwaa_kit.runtime import processes
+
+DAGS_FROM = ("project", "bucket")
+# MWAA syncs every ~30 s; a laptop wants to see a promoted DAG sooner.
+DAGS_SYNC_INTERVAL = 5.0
+# MWAA's updates take 20+ minutes; locally the update lasts as long as re-applying takes.
+UPDATE_DELAY = 0.5
+
+
+def state_dir(project) -> Path:
+    return project.state_dir / "mwaa"
+
+
+def synced_dags_dir(project) -> Path:
+    """Where `--dags-from bucket` mirrors the bucket's dags/ (the DAG folder then)."""
+    return state_dir(project) / "dags"
+
+
+def s3_client(endpoint: str, region: str):
+    from mwaa_kit.emulators.mwaa.server import s3_client as client
+
+    return client(endpoint, region)
+
+
+def start(project, aws_endpoint: str, port: int, ui_url: str, dags_from: str,
+          log_dir: Path, report) -> list[processes.ProcessRecord]:
+    """Bootstrap the environment in the emulators and start the MWAA API (and the DAG
+    sync): the records of the processes started, to stop with the environment."""
+    from mwaa_kit.emulators.mwaa.local import bootstrap
+    from mwaa_kit.emulators.mwaa.server import start_mwaa_emulator
+
+    s3 = s3_client(aws_endpoint, project.region)
+    report("Publishing the project as an MWAA environment (source bucket, MWAA API)")
+    hostname = ui_url.removeprefix("http://")
+    environment = bootstrap(project, s3, state_dir(project), fresh=True,
+                            webserver_hostname=hostname)
+    bucket = environment["SourceBucketArn"].split(":::", 1)[1]
+    records = [start_mwaa_emulator(
+        log_dir / "mwaa.log", port, aws_endpoint, state_dir(project),
+        update_delay=UPDATE_DELAY, env=_kit_env(), apply="native",
+        project_dir=project.root, webserver_hostname=hostname,
+    )]
+    if dags_from == "bucket":
+        from mwaa_kit.emulators.mwaa.dagsync import sync_once
+
+        prefix = environment.get("DagS3Path", "dags")
+        sync_once(s3, bucket, prefix, synced_dags_dir(project))
+        records.append(processes.start(
+            "dags-sync",
+            [sys.executable, "-m", "mwaa_kit.emulators.mwaa", "sync-dags",
+             "--s3-endpoint", aws_endpoint, "--bucket", bucket, "--prefix", prefix,
+             "--destination", str(synced_dags_dir(project)),
+             "--interval", str(DAGS_SYNC_INTERVAL)],
+            env=_kit_env(), log=log_dir / "dags-sync.log",
+        ))
+    return records
+
+
+def _kit_env() -> dict[str, str]:
+    """The kit's own environment (cache dir, pyenv, PATH), with the emulators' credentials:
+    the emulator re-applies bundles as `up` would have."""
+    return {**os.environ, **EMULATOR_CREDENTIALS}

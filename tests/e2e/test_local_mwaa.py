@@ -1,0 +1,156 @@
+"""The local environment as an MWAA environment: `mwaa-kit up --dags-from bucket` serves the
+MWAA API over the running local Airflow, and promotions reach that Airflow as they reach
+MWAA — DAGs through the bucket sync, requirements/startup/plugins through UpdateEnvironment,
+which restarts the components on the new bundle, or keeps the old one when it fails.
+Real parts throughout: PostgreSQL, moto, the MWAA emulator process, Airflow, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from mwaa_kit.emulators.mwaa.server import client_environment
+from tests.e2e.conftest import E2E_ROOT, run_cli
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+AWS_CLI = str(Path(sys.executable).with_name("aws"))
+ENVIRONMENT = "SalesforceIngestion"  # the example project's environment_name
+PROBE_DAG = '''
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False)
+def promoted_probe():
+    @task
+    def size():
+        import humanize  # only importable once requirements.txt was re-applied
+
+        return humanize.naturalsize(1_000_000)
+
+    size()
+
+
+promoted_probe()
+'''
+
+
+@pytest.fixture(scope="module")
+def local():
+    """The example project, up natively with DAGs from its environment's bucket."""
+    E2E_ROOT.mkdir(parents=True, exist_ok=True)
+    E2E_ROOT.chmod(0o755)
+    root = E2E_ROOT / f"local-mwaa-{uuid.uuid4().hex[:8]}"
+    root.mkdir()
+    for name in ("dags", "plugins", "requirements"):
+        shutil.copytree(REPO / name, root / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("mwaa-kit.toml", "seed.toml"):
+        shutil.copy(REPO / name, root / name)
+    run_cli("up", "--dags-from", "bucket", "--quiet", project=root, check=True)
+    state = json.loads((root / ".mwaa-kit" / "native" / "state.json").read_text())
+    yield {"root": root, "mwaa_url": state["mwaa_url"], "ui_url": state["ui_url"],
+           "mwaa": boto3.client("mwaa", endpoint_url=state["mwaa_url"], region_name="us-east-1",
+                                aws_access_key_id="testing", aws_secret_access_key="testing",
+                                config=Config(inject_host_prefix=False))}
+    run_cli("down", project=root)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _promote(local, *arguments: str, check: int) -> dict:
+    result = run_cli(*arguments, "--target", "local", "--format", "json", "--poll-interval",
+                     "0.5", project=local["root"])
+    assert result.returncode == check, f"{result.stdout}\n{result.stderr}"
+    return json.loads(result.stdout)
+
+
+def _environment(local) -> dict:
+    return local["mwaa"].get_environment(Name=ENVIRONMENT)["Environment"]
+
+
+def _running(local) -> bool:
+    status = run_cli("status", "--format", "json", project=local["root"])
+    return json.loads(status.stdout)["running"]
+
+
+def _wait_for_file(path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} was never synced from the bucket"
+        time.sleep(0.5)
+
+
+def test_boto3_and_the_aws_cli_see_the_local_environment(local):
+    assert ENVIRONMENT in local["mwaa"].list_environments()["Environments"]
+    env = {**os.environ, **client_environment(local["mwaa_url"])}
+    result = subprocess.run([AWS_CLI, "mwaa", "get-environment", "--name", ENVIRONMENT],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    environment = json.loads(result.stdout)["Environment"]
+    assert environment["Status"] == "AVAILABLE"
+    assert environment["WebserverUrl"].endswith(local["ui_url"].removeprefix("http://"))
+    assert environment["RequirementsS3ObjectVersion"]
+
+
+def test_a_promoted_dag_and_requirement_reach_the_local_airflow(local):
+    root = local["root"]
+    synced = root / ".mwaa-kit" / "mwaa" / "dags" / "promoted_probe.py"
+    (root / "dags" / "promoted_probe.py").write_text(PROBE_DAG)
+    assert not synced.exists()  # the project's dags/ is not the DAG folder: the bucket is
+    requirements = root / "requirements" / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "humanize\n")
+    before = _environment(local)
+
+    outcome = _promote(local, "promote", check=0)
+    assert outcome["status"] == "AVAILABLE" and outcome["update_called"]
+    after = _environment(local)
+    assert after["RequirementsS3ObjectVersion"] != before["RequirementsS3ObjectVersion"]
+    assert after["PluginsS3ObjectVersion"] == before["PluginsS3ObjectVersion"]
+
+    _wait_for_file(synced)
+    run = run_cli("dags", "trigger", "promoted_probe", "--wait", "--timeout", "600",
+                  project=root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "success" in run.stdout
+
+    again = _promote(local, "promote", "--skip-validate", check=0)
+    assert again["status"] == "NOTHING_TO_DO" and not again["update_called"]
+    assert again["uploaded_bytes"] == 0
+
+
+def test_a_failed_update_keeps_the_running_versions_and_rollback_restores(local):
+    root = local["root"]
+    good = _environment(local)
+    startup = root / "requirements" / "startup.sh"
+    original = startup.read_text()
+    startup.write_text(original + 'echo "cannot reach the vault" >&2\nexit 3\n')
+
+    failed = _promote(local, "promote", "--skip-validate", check=1)
+    assert failed["status"] == "UPDATE_FAILED"
+    environment = _environment(local)
+    assert environment["Status"] == "UPDATE_FAILED"
+    assert "cannot reach the vault" in environment["LastUpdate"]["Error"]["ErrorMessage"]
+    assert environment["StartupScriptS3ObjectVersion"] == good["StartupScriptS3ObjectVersion"]
+    assert _running(local)  # MWAA keeps the previous versions running, and so does the kit
+    home_script = root / ".mwaa-kit" / "airflow-home" / "startup" / "startup.sh"
+    assert home_script.read_text() == original
+
+    restored = _promote(local, "rollback", check=0)
+    assert restored["status"] == "AVAILABLE"
+    assert _environment(local)["Status"] == "AVAILABLE"
+    assert _running(local)
+    run = run_cli("dags", "trigger", "salesforce_full_and_custom", "--wait", "--timeout", "600",
+                  project=root)
+    assert run.returncode == 0, run.stdout + run.stderr
