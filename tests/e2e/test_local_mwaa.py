@@ -146,6 +146,7 @@ def test_a_failed_update_keeps_the_running_versions_and_rollback_restores(local)
     assert _running(local)  # MWAA keeps the previous versions running, and so does the kit
     home_script = root / ".mwaa-kit" / "airflow-home" / "startup" / "startup.sh"
     assert home_script.read_text() == original
+    startup.write_text(original)  # mended in the project; rollback re-applies the last good
 
     restored = _promote(local, "rollback", check=0)
     assert restored["status"] == "AVAILABLE"
@@ -154,3 +155,34 @@ def test_a_failed_update_keeps_the_running_versions_and_rollback_restores(local)
     run = run_cli("dags", "trigger", "salesforce_full_and_custom", "--wait", "--timeout", "600",
                   project=root)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_promotion_killed_mid_upload_leaves_the_running_versions(local):
+    root = local["root"]
+    before = _environment(local)
+    for number in range(40):  # enough uploads to be killed among them
+        (root / "dags" / f"generated_{number:02d}.py").write_text(f"# generated {number}\n")
+    requirements = root / "requirements" / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "six\n")
+    promotion = subprocess.Popen(
+        [sys.executable, "-m", "mwaa_kit", "promote", "--target", "local", "--skip-validate",
+         "--project", str(root)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={"MWAA_KIT_RUNTIME": "native", **os.environ, "COLUMNS": "200"})
+    for line in promotion.stdout:
+        if "Uploading dags/generated_" in line:
+            promotion.kill()  # SIGKILL: no clean-up of any kind
+            break
+    promotion.wait(timeout=60)
+    assert promotion.returncode == -9, "the promotion ended before it could be killed"
+
+    after = _environment(local)
+    assert after["Status"] == "AVAILABLE"
+    for member in ("PluginsS3ObjectVersion", "RequirementsS3ObjectVersion",
+                   "StartupScriptS3ObjectVersion"):
+        assert after[member] == before[member]
+    assert _running(local)
+    held = run_cli("promote", "--target", "local", "--skip-validate", project=root)
+    assert held.returncode == 1 and "holds the lock" in held.stderr
+    finished = _promote(local, "promote", "--skip-validate", "--break-lock", check=0)
+    assert finished["status"] == "AVAILABLE" and finished["update_called"]
