@@ -314,15 +314,26 @@ class Delivery(Construct):
             )
         return project
 
-    def _install(self, *extra: str) -> list[str]:
-        return [
-            "python -m venv /tmp/venv",
-            ". /tmp/venv/bin/activate",
-            *extra,
-        ]
+    @staticmethod
+    def _in_venv(install: list[str], build: list[str]) -> dict[str, list[str]]:
+        """Build phases run in a fresh virtualenv: `install` fills it, `build` uses it."""
+        activate = ". /tmp/venv/bin/activate"
+        return {"install": ["python -m venv /tmp/venv", activate, *install],
+                "build": [activate, *build]}
 
-    def _pipeline(self, construct_id: str, name: str, stages: list[codepipeline.StageProps],
+    def _pipeline(self, construct_id: str, name: str,
+                  builds: list[tuple[str, str, codebuild.PipelineProject]],
                   ) -> codepipeline.Pipeline:
+        """A pipeline of the repository source, then one CodeBuild stage per
+        (stage name, action name, project)."""
+        source = codepipeline.Artifact("Source")
+        stages = [codepipeline.StageProps(stage_name="Source",
+                                          actions=[self._source_action(source)])]
+        stages += [codepipeline.StageProps(
+            stage_name=stage_name,
+            actions=[actions.CodeBuildAction(action_name=action_name, project=project,
+                                             input=source)],
+        ) for stage_name, action_name, project in builds]
         return codepipeline.Pipeline(
             self,
             construct_id,
@@ -335,79 +346,37 @@ class Delivery(Construct):
 
     def _provisioning_pipeline(self) -> codepipeline.Pipeline:
         settings = self.settings
-        source = codepipeline.Artifact("Source")
         deploy = self._project(
             "DeployProject",
             f"Redeploys the {settings.stack_name} stack of MWAA environment {settings.env_name}",
-            {
-                "install": self._install("pip install -e '.[infra]'", "npm ci --prefix infra"),
-                "build": [
-                    ". /tmp/venv/bin/activate",
-                    *deploy_commands(settings),
-                ],
-            },
+            self._in_venv(["pip install -e '.[infra]'", "npm ci --prefix infra"],
+                          deploy_commands(settings)),
             self._deployment_statements(),
         )
         self._acknowledge_bootstrap_roles(deploy)
-        return self._pipeline(
-            "Provisioning",
-            f"{settings.env_name}-provisioning",
-            [
-                codepipeline.StageProps(stage_name="Source", actions=[self._source_action(source)]),
-                codepipeline.StageProps(
-                    stage_name="Deploy",
-                    actions=[actions.CodeBuildAction(action_name="CdkDeploy", project=deploy,
-                                                     input=source)],
-                ),
-            ],
-        )
+        return self._pipeline("Provisioning", f"{settings.env_name}-provisioning",
+                              [("Deploy", "CdkDeploy", deploy)])
 
     def _project_pipeline(self) -> codepipeline.Pipeline:
         settings = self.settings
-        source = codepipeline.Artifact("Source")
         validate = self._project(
             "ValidateProject",
             f"Validates and tests the project bundle of MWAA environment {settings.env_name}",
-            {
-                "install": self._install(settings.install_command),
-                "build": [
-                    ". /tmp/venv/bin/activate",
-                    "mwaa-kit validate",
-                    settings.test_command,
-                ],
-            },
+            self._in_venv([settings.install_command],
+                          ["mwaa-kit validate", settings.test_command]),
             [],
         )
         promote = self._project(
             "PromoteProject",
             f"Promotes the validated bundle to MWAA environment {settings.env_name}",
-            {
-                "install": self._install(settings.install_command),
-                "build": [
-                    ". /tmp/venv/bin/activate",
-                    f"mwaa-kit promote --target {shlex.quote(settings.promote_target)}",
-                ],
-            },
+            self._in_venv([settings.install_command],
+                          [f"mwaa-kit promote --target {shlex.quote(settings.promote_target)}"]),
             self._promotion_statements(),
         )
         self._acknowledge_promotion(promote)
-        return self._pipeline(
-            "Project",
-            f"{settings.env_name}-project",
-            [
-                codepipeline.StageProps(stage_name="Source", actions=[self._source_action(source)]),
-                codepipeline.StageProps(
-                    stage_name="Validate",
-                    actions=[actions.CodeBuildAction(action_name="ValidateAndTest",
-                                                     project=validate, input=source)],
-                ),
-                codepipeline.StageProps(
-                    stage_name="Promote",
-                    actions=[actions.CodeBuildAction(action_name="Promote", project=promote,
-                                                     input=source)],
-                ),
-            ],
-        )
+        return self._pipeline("Project", f"{settings.env_name}-project",
+                              [("Validate", "ValidateAndTest", validate),
+                               ("Promote", "Promote", promote)])
 
     # ---- GitHub Actions with OIDC -----------------------------------------------------
 
