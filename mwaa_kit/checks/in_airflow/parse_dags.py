@@ -15,6 +15,7 @@ REQUEST: {"dags_folder": str, "processes": int, "rules": {"imports": [...],
 
 import ast
 import contextlib
+import gc
 import json
 import os
 import re
@@ -307,6 +308,11 @@ def parse_one(path, rules, safe_mode):
 
 
 def main(request_path):
+    # Importing Airflow creates a few hundred thousand objects, and the cyclic garbage
+    # collector would scan them over and over (a tenth of the run). Off while importing,
+    # then those objects are frozen out of its sight (Airflow's own processors do the same
+    # before forking) and it runs as usual while the files parse.
+    gc.disable()
     with open(request_path) as stream:
         request = json.load(stream)
     from airflow.configuration import conf
@@ -318,6 +324,8 @@ def main(request_path):
     if conf.getboolean("dag_processor", "parsing_pre_import_modules", fallback=True):
         _warm_up(files)
     _install_patches()
+    gc.freeze()
+    gc.enable()
     rules = request.get("rules", {})
     processes = max(1, min(int(request.get("processes") or os.cpu_count() or 1), len(files) or 1))
     started = time.perf_counter()
