@@ -5,9 +5,11 @@ Airflow's side runs in the environment's own virtualenv with a fresh AIRFLOW_HOM
 SQLite, after `airflow db migrate` (timed apart). `--local` makes Airflow parse the folder
 itself (DagBag), as validate does; without it the command only reads what a running DAG
 processor stored. Both timings are wall clock, each including its interpreter's start.
-The run prints both timings and whether both found the same files with import errors.
+The two commands run alternately --repeat times (the machine's noise then hits both
+alike); the run prints the median of each and whether both found the same files with
+import errors.
 
-    python bench/bench_validate.py [--files 200] [--version 3.0.6] [--keep]
+    python bench/bench_validate.py [--files 200] [--version 3.0.6] [--repeat 3] [--keep]
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -110,7 +113,8 @@ def airflow_env(home: Path, dags: Path, venv_bin: Path) -> dict[str, str]:
     }
 
 
-def run_airflow(project: Path, version: catalog.AirflowVersion) -> tuple[float, float, set[str]]:
+def prepare_airflow(project: Path, version: catalog.AirflowVersion) -> tuple[dict, Path, float]:
+    """The environment and `airflow` of the plain Airflow side, its database migrated."""
     constraints, _ = catalog.constraints_text(version, cache_dir() / "constraints")
     venv = ensure_virtualenv(version, "", constraints, cache_dir() / "venvs", dict(os.environ),
                              project / "install.log")
@@ -120,10 +124,13 @@ def run_airflow(project: Path, version: catalog.AirflowVersion) -> tuple[float, 
     started = time.monotonic()
     subprocess.run([str(venv.bin_dir / "airflow"), "db", "migrate"], env=env, check=True,
                    capture_output=True, timeout=900)
-    migrate = time.monotonic() - started
+    return env, venv.bin_dir, time.monotonic() - started
+
+
+def run_airflow(project: Path, env: dict, bin_dir: Path) -> tuple[float, set[str]]:
     started = time.monotonic()
     result = subprocess.run(
-        [str(venv.bin_dir / "airflow"), "dags", "list-import-errors", "--local", "-o", "json"],
+        [str(bin_dir / "airflow"), "dags", "list-import-errors", "--local", "-o", "json"],
         env=env, capture_output=True, text=True, timeout=1800,
     )
     seconds = time.monotonic() - started
@@ -131,13 +138,14 @@ def run_airflow(project: Path, version: catalog.AirflowVersion) -> tuple[float, 
     rows = json.loads(result.stdout[start:]) if start >= 0 else []
     files = {str(Path(row["filepath"]).resolve().relative_to(project.resolve()))
              for row in rows}
-    return migrate, seconds, files
+    return seconds, files
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--version", default=catalog.DEFAULT_VERSION)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each (median shown)")
     parser.add_argument("--keep", action="store_true", help="keep the generated project")
     args = parser.parse_args(argv)
     version = catalog.get_version(args.version)
@@ -145,15 +153,23 @@ def main(argv: list[str] | None = None) -> int:
     project = WORK_ROOT / f"bench-validate-{uuid.uuid4().hex[:8]}"
     try:
         expected = generate(project, args.files, args.version)
-        validate_seconds, validate_errors, details = run_validate(project)
-        migrate, airflow_seconds, airflow_errors = run_airflow(project, version)
+        env, bin_dir, migrate = prepare_airflow(project, version)
+        validate_runs, airflow_runs = [], []
+        for _ in range(max(1, args.repeat)):
+            seconds, validate_errors, details = run_validate(project)
+            validate_runs.append(seconds)
+            seconds, airflow_errors = run_airflow(project, env, bin_dir)
+            airflow_runs.append(seconds)
+        validate_seconds = statistics.median(validate_runs)
+        airflow_seconds = statistics.median(airflow_runs)
         same = validate_errors == airflow_errors
-        print(f"{args.files} DAG files, Airflow {args.version}, {os.cpu_count()} core(s)")
+        print(f"{args.files} DAG files, Airflow {args.version}, {os.cpu_count()} core(s), "
+              f"median of {len(validate_runs)} run(s) each")
         print(f"mwaa-kit validate --only dags:            {validate_seconds:6.1f} s "
               f"(parsing {details.get('parse_seconds', 0):.1f} s on "
-              f"{details.get('processes')} process(es))")
+              f"{details.get('processes')} process(es)); runs {_runs(validate_runs)}")
         print(f"airflow dags list-import-errors --local:  {airflow_seconds:6.1f} s "
-              f"(after airflow db migrate: {migrate:.1f} s)")
+              f"(after airflow db migrate: {migrate:.1f} s); runs {_runs(airflow_runs)}")
         print(f"speed-up: {airflow_seconds / validate_seconds:.2f}x")
         print(f"files with import errors: validate {sorted(validate_errors)}")
         print(f"                          airflow  {sorted(airflow_errors)}")
@@ -163,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(project, ignore_errors=True)
+
+
+def _runs(seconds: list[float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in seconds)
 
 
 if __name__ == "__main__":
