@@ -37,6 +37,8 @@ FILE = "requirements/requirements.txt"
 _CONSTRAINTS_URL = re.compile(r"constraints-(\d+(?:\.\d+)+)/constraints-(\d+\.\d+)\.txt")
 _COMPILED_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".pyx", ".f", ".f90", ".rs", ".go")
 _COMPILED_FILES = ("Cargo.toml",)
+# Each package without a wheel costs one more resolution: report at most this many.
+MAX_SOURCE_BUILDS_REPORTED = 5
 
 
 @dataclass(frozen=True)
@@ -195,25 +197,32 @@ def run(project: Project, result: CheckResult) -> None:
         user_pins = {canonicalize_name(line.requirement.name): pins.get(
             canonicalize_name(line.requirement.name)) for line in lines if line.requirement}
         result.details["requirements"] = user_pins
-        wheels_only = resolve(version, text, workdir, ("--only-binary", ":all:"))
-        if wheels_only.returncode != 0:
-            _source_builds(version, wheels_only.stderr, lines, workdir, result)
+        _source_builds(version, text, lines, workdir, result)
 
 
-def _source_builds(version: catalog.AirflowVersion, stderr: str, lines: list[Line],
+def _source_builds(version: catalog.AirflowVersion, text: str, lines: list[Line],
                    workdir: Path, result: CheckResult) -> None:
-    """A package with no wheel for MWAA's platform builds from source there."""
-    reason = uv_reason(stderr)
-    names = re.findall(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([\w.+!-]+) has no (?:usable )?wheels",
-                       reason) or re.findall(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:==| )([\w.+!-]+)"
-                                             r"[^.]*?(?:no wheels|no usable wheels)", reason)
-    if not names:
-        result.add("warning", f"a package has no wheel for MWAA's platform: {reason}",
-                   file=FILE, code="requirements.sdist_only")
-        return
+    """Packages with no wheel for MWAA's platform build from source there. uv names one at
+    a time, so each one found is let build from source and the resolution runs again."""
+    found: dict[str, tuple[str, str]] = {}  # canonical name -> (name, version)
+    for _ in range(MAX_SOURCE_BUILDS_REPORTED):
+        allowed = [argument for name in found for argument in ("--no-binary", name)]
+        wheels_only = resolve(version, text, workdir, ("--only-binary", ":all:", *allowed))
+        if wheels_only.returncode == 0:
+            break
+        reason = uv_reason(wheels_only.stderr)
+        names = [(name, found_version) for name, found_version in _no_wheel_packages(reason)
+                 if canonicalize_name(name) not in found]
+        if not names:
+            if not found:
+                result.add("warning", f"a package has no wheel for MWAA's platform: {reason}",
+                           file=FILE, code="requirements.sdist_only")
+            break
+        for name, found_version in names:
+            found[canonicalize_name(name)] = (name, found_version)
     by_name = {canonicalize_name(line.requirement.name): line for line in lines
                if line.requirement}
-    for name, found_version in names[:3]:
+    for name, found_version in found.values():
         line = by_name.get(canonicalize_name(name))
         compiled = _needs_compiler(name, found_version, workdir)
         where = {"file": FILE, "line": line.number if line else None}
@@ -233,9 +242,15 @@ def _source_builds(version: catalog.AirflowVersion, stderr: str, lines: list[Lin
                        hint="`mwaa-kit package --wheels` ships a built wheel instead")
 
 
+def _no_wheel_packages(reason: str) -> list[tuple[str, str]]:
+    return re.findall(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([\w.+!-]+) has no (?:usable )?wheels",
+                      reason) or re.findall(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:==| )([\w.+!-]+)"
+                                            r"[^.]*?(?:no wheels|no usable wheels)", reason)
+
+
 def _needs_compiler(name: str, found_version: str, workdir: Path) -> str | None:
     """The first compiled-language source file in the package's sdist, if any."""
-    download = workdir / "sdists"
+    download = workdir / "sdists" / canonicalize_name(name)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
                "-q", "-d", str(download), f"{name}=={found_version}"]
     try:

@@ -121,3 +121,18 @@ def test_table_output_names_the_file_and_exit_status(project_dir):
     assert result.returncode == 1
     assert "dags/loop.py" in result.stdout and "Cycle detected" in result.stdout
     assert "MWAA would fail" in result.stdout
+
+
+def test_every_package_without_a_wheel_is_reported(project_dir):
+    """uv stops at the first package it cannot get a wheel for; validate names them all."""
+    project = _copy("requirements_needs_compiler", project_dir)
+    requirements = project / "requirements" / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "docopt==0.6.2\n")  # pure Python sdist
+    result = run_cli("validate", "--only", "requirements", "--format", "json", project=project,
+                     timeout=900)
+    findings = json.loads(result.stdout)["checks"][0]["findings"]
+    by_code = {(f["code"], f["severity"]): f for f in findings}
+    assert "pycrypto" in by_code[("requirements.needs_compiler", "error")]["message"]
+    sdist = by_code[("requirements.sdist_only", "warning")]
+    assert "docopt==0.6.2" in sdist["message"] and sdist["line"] == 2
+    assert result.returncode == 1
