@@ -27,7 +27,7 @@ class UnsafeSoqlError(ValueError):
 
 
 def check_name(kind: str, name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise UnsafeSoqlError(
             f"{kind} {name!r} is not a Salesforce API name (letters, digits and underscores, "
             "starting with a letter)."
@@ -55,7 +55,7 @@ def render_bound(value: object) -> str:
         return render_bound(datetime.combine(value, time(), tzinfo=UTC))
     if isinstance(value, str):
         text = value.strip()
-        if _DATE_LITERAL.match(text):
+        if _DATE_LITERAL.fullmatch(text):
             return text
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))

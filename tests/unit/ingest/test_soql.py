@@ -44,6 +44,8 @@ def test_anything_else_is_refused(value):
     ("Opportunity", ["Id, (SELECT Id FROM Contacts)"]),
     ("Opportunity", ["A.B.C.D.E.F.Name"]),
     ("1Opportunity", ["Id"]),
+    ("Opportunity", ["Id\n"]),  # a regex's `$` matches before a final newline
+    ("Opportunity\n", ["Id"]),
 ])
 def test_names_that_are_not_api_names_are_refused(sobject, fields):
     with pytest.raises(UnsafeSoqlError):
