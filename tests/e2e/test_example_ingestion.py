@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import shutil
 import time
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ import requests
 from simple_salesforce import Salesforce
 
 from mwaa_kit.emulators.salesforce import auth
-from tests.e2e.conftest import E2E_ROOT, run_cli, write_project
+from tests.e2e.conftest import AIRFLOW_VERSION, E2E_ROOT, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
 
@@ -64,8 +65,13 @@ def example():
     for folder in ("dags", "plugins", "requirements"):
         shutil.copytree(source / folder, project / folder,
                         ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("mwaa-kit.toml", "seed.toml"):
-        shutil.copyfile(source / name, project / name)
+    shutil.copyfile(source / "seed.toml", project / "seed.toml")
+    # The Airflow version under test (tox sets it per environment), not the example's own.
+    config, replaced = re.subn(r'(?m)^airflow_version = ".*"$',
+                               f'airflow_version = "{AIRFLOW_VERSION}"',
+                               (source / "mwaa-kit.toml").read_text())
+    assert replaced == 1, "mwaa-kit.toml should name its airflow_version once"
+    (project / "mwaa-kit.toml").write_text(config)
     write_project(project, {"dags/all_opportunities.py": FAULT_DAG})
     run_cli("up", "--quiet", project=project, check=True)
     yield project
