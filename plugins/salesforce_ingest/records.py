@@ -15,6 +15,7 @@ from salesforce_ingest.soql import column_name
 
 TIME_ADDED_COLUMN = "time_fetched_from_salesforce"
 _TEMPORAL = {"date", "datetime"}
+_MISSING = object()
 
 
 class RowShaper:
@@ -26,51 +27,88 @@ class RowShaper:
         self.columns = [column_name(field.path) for field in fields]
         if record_time_added:
             self.columns.append(TIME_ADDED_COLUMN)
+        # Worked out once, not per record: a million records make every step count.
+        self._plan = [(column, field.path, tuple(field.path.split(".")),
+                       self.coerce and field.type in _TEMPORAL)
+                      for column, field in zip(self.columns, fields, strict=False)]
+        # Plain top-level fields, nothing coerced: rows are a lookup per column.
+        simple = all(len(parts) == 1 and not coerce for _, _, parts, coerce in self._plan)
+        self._lookups = [(column, path) for column, path, _, _ in self._plan] if simple \
+            else None
 
     def row(self, record: dict) -> dict:
         row = {}
-        for field, column in zip(self.fields, self.columns, strict=False):
-            value = _walk(record, field.path)
-            if self.coerce and field.type in _TEMPORAL and value is not None:
+        for column, path, parts, coerce in self._plan:
+            value = _walk(record, parts) if len(parts) > 1 else _get(record, path)
+            if coerce and value is not None:
                 value = to_epoch(value)
             row[column] = value
         if self.time_added:
             row[TIME_ADDED_COLUMN] = int(time.time())
         return row
 
+    def rows(self, records: list[dict]) -> list[dict]:
+        """row() of each record of a page, the same rows in a fraction of the time when
+        every field is a plain one spelled as the describe spells it."""
+        if self._lookups is None:
+            return [self.row(record) for record in records]
+        lookups = self._lookups
+        try:
+            rows = [{column: record[key] for column, key in lookups} for record in records]
+        except KeyError:  # a field spelled otherwise: the case-insensitive way
+            return [self.row(record) for record in records]
+        if self.time_added:
+            now = int(time.time())
+            for row in rows:
+                row[TIME_ADDED_COLUMN] = now
+        return rows
 
     def row_from_csv(self, flat: dict) -> dict:
         """A Bulk API CSV row (strings keyed by field path, "" for null) as a typed row."""
-        record = {}
-        for field, column in zip(self.fields, self.columns, strict=False):
-            text = _case_insensitive(flat, field.path)
-            value = None if text in (None, "") else _from_csv(field.type, text)
-            if self.coerce and field.type in _TEMPORAL and value is not None:
-                value = to_epoch(value)
-            record[column] = value
-        if self.time_added:
-            record[TIME_ADDED_COLUMN] = int(time.time())
-        return record
+        return self.rows_from_csv(list(flat), [list(flat.values())])[0]
+
+    def rows_from_csv(self, header: list[str], records: list[list[str]]) -> list[dict]:
+        """Bulk API CSV rows (strings in `header`'s order, "" for null) as typed rows:
+        the same columns and types as row() makes of REST records."""
+        positions = {name.lower(): index for index, name in enumerate(header)}
+        plan = [(column, positions.get(path.lower()), _CSV_TYPES.get(field.type), coerce)
+                for (column, path, _, coerce), field in zip(self._plan, self.fields,
+                                                            strict=True)]
+        now = int(time.time())
+        rows = []
+        for values in records:
+            row = {}
+            for column, position, parse, coerce in plan:
+                text = values[position] if position is not None else ""
+                value = (parse(text) if parse else text) if text else None
+                if coerce and value is not None:
+                    value = to_epoch(value)
+                row[column] = value
+            if self.time_added:
+                row[TIME_ADDED_COLUMN] = now
+            rows.append(row)
+        return rows
 
 
-def _from_csv(kind: str, text: str):
-    if kind == "boolean":
-        return text.lower() == "true"
-    if kind == "int":
-        return int(float(text))
-    if kind in ("currency", "double", "percent"):
-        return float(text)
-    return text
+_CSV_TYPES = {"boolean": lambda text: text.lower() == "true",
+              "int": lambda text: int(float(text)),
+              "currency": float, "double": float, "percent": float}
 
 
-def _walk(record: dict, path: str):
+def _walk(record: dict, parts: tuple[str, ...]):
     """The value at a dotted path, matching keys case-insensitively; None past a null parent."""
     value = record
-    for part in path.split("."):
+    for part in parts:
         if not isinstance(value, dict):
             return None
-        value = value.get(part, _case_insensitive(value, part))
+        value = _get(value, part)
     return value
+
+
+def _get(record: dict, key: str):
+    """record[key], else the key spelled in another case, else None."""
+    value = record.get(key, _MISSING)
+    return _case_insensitive(record, key) if value is _MISSING else value
 
 
 def _case_insensitive(record: dict, key: str):

@@ -73,6 +73,31 @@ def test_rows_flatten_parents_and_coerce_temporal_fields():
     assert row["account_name"] is None and isinstance(row[TIME_ADDED_COLUMN], int)
 
 
+@pytest.mark.parametrize("records", [
+    [{"attributes": {}, "Id": "006A", "Amount": 10.5}, {"attributes": {}, "Id": "006B",
+                                                        "Amount": None}],
+    [{"Id": "006A", "Amount": 1.0}, {"id": "006B", "amount": 2.0}],  # spelled otherwise
+    [],
+])
+def test_a_page_of_rows_is_the_row_of_each_record(records):
+    shaper = RowShaper([ResolvedField("Id", "id"), ResolvedField("Amount", "currency")],
+                       coerce_to_timestamp=False, record_time_added=False)
+    assert shaper.rows(records) == [shaper.row(record) for record in records]
+
+
+def test_bulk_csv_pages_match_their_rows_one_by_one():
+    fields = [ResolvedField("Id", "id"), ResolvedField("NumberOfEmployees", "int"),
+              ResolvedField("Account.Name", "string")]
+    shaper = RowShaper(fields, coerce_to_timestamp=False, record_time_added=True)
+    header = ["Id", "NumberOfEmployees", "Account.Name"]
+    records = [["001A", "12.0", 'Acme, "Inc"'], ["001B", "", ""]]
+    rows = shaper.rows_from_csv(header, records)
+    assert [{k: v for k, v in row.items() if k != TIME_ADDED_COLUMN} for row in rows] == [
+        {"id": "001A", "numberofemployees": 12, "account_name": 'Acme, "Inc"'},
+        {"id": "001B", "numberofemployees": None, "account_name": None}]
+    assert rows[0][TIME_ADDED_COLUMN] == rows[1][TIME_ADDED_COLUMN]
+
+
 def test_custom_query_records_flatten_whole():
     record = {"attributes": {}, "Id": "00Q1", "Owner": {"attributes": {}, "Name": "Ann"}}
     assert flatten(record) == {"id": "00Q1", "owner_name": "Ann"}

@@ -39,3 +39,15 @@ def test_empty_results_are_valid_empty_objects(fmt, expected):
 def test_custom_query_columns_come_from_the_first_row():
     text = _encode("csv", ROWS, columns=None).decode()
     assert text.splitlines()[0] == "id,name,amount"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "ndjson"])
+@pytest.mark.parametrize("columns", [("id", "name", "amount"), None])
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_page_encodes_as_its_rows_one_by_one(fmt, columns, compress):
+    by_row = _encode(fmt, ROWS * 3, columns=columns, compress=compress)
+    encoder = Encoder(fmt, list(columns) if columns else None, compress=compress)
+    data = (encoder.start() + encoder.page(ROWS) + encoder.page([]) + encoder.page(ROWS * 2)
+            + encoder.finish())
+    assert (gzip.decompress(data) if compress else data) == by_row
+    assert encoder.rows == 6

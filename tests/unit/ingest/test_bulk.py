@@ -1,0 +1,69 @@
+import threading
+import time
+
+import pytest
+from salesforce_ingest.bulk import iter_bulk_pages, read_ahead
+
+
+class FakeBulk:
+    """client.bulk2.<Object>.query: yields CSV chunks as simple-salesforce does."""
+
+    def __init__(self, chunks):
+        self.chunks, self.calls = chunks, []
+
+    def __getattr__(self, sobject):
+        return self
+
+    @property
+    def bulk2(self):
+        return self
+
+    def query(self, soql, max_records, wait):
+        self.calls.append((soql, max_records, wait))
+        yield from self.chunks
+
+
+def test_chunks_are_cut_into_pages_and_quoted_newlines_survive():
+    chunks = ['Id,Name\n001A,"two\nlines"\n001B,plain\n001C,"a ""quote"""\n',
+              "Id,Name\n001D,last"]
+    pages = list(iter_bulk_pages(FakeBulk(chunks), "Account", "SELECT Id, Name FROM Account",
+                                 page_rows=2))
+    assert pages == [(["Id", "Name"], [["001A", "two\nlines"], ["001B", "plain"]]),
+                     (["Id", "Name"], [["001C", 'a "quote"']]),
+                     (["Id", "Name"], [["001D", "last"]])]
+
+
+def test_an_empty_chunk_yields_nothing():
+    assert list(iter_bulk_pages(FakeBulk(["", "Id\n"]), "Account", "SELECT Id FROM Account")) \
+        == []
+
+
+def test_read_ahead_keeps_order_and_raises_the_producer_s_error_in_its_place():
+    def items():
+        yield from (1, 2, 3)
+        raise ValueError("page 4 failed")
+
+    seen = []
+    with pytest.raises(ValueError, match="page 4"):
+        for item in read_ahead(items()):
+            seen.append(item)
+    assert seen == [1, 2, 3]
+
+
+def test_a_caller_that_stops_early_stops_the_producer():
+    closed, produced = threading.Event(), []
+
+    def items():
+        try:
+            for number in range(1000):
+                produced.append(number)
+                yield number
+        finally:
+            closed.set()
+
+    reader = read_ahead(items())
+    assert next(reader) == 0
+    reader.close()
+    assert closed.wait(5)
+    time.sleep(0.2)
+    assert len(produced) <= 3  # the one taken, one waiting, one being made
