@@ -36,3 +36,25 @@ def test_failure_leaves_no_object_and_no_pending_upload(s3):
         raise RuntimeError("Salesforce went away")
     assert "Contents" not in s3.list_objects_v2(Bucket="lake")
     assert "Uploads" not in s3.list_multipart_uploads(Bucket="lake")
+
+
+def test_a_part_failing_in_the_background_fails_the_upload_and_leaves_nothing(s3):
+    class FailingParts:
+        def __init__(self, client):
+            self.client, self.parts = client, 0
+
+        def __getattr__(self, name):
+            return getattr(self.client, name)
+
+        def upload_part(self, **kwargs):
+            self.parts += 1
+            if self.parts == 2:
+                raise ConnectionError("S3 went away")
+            return self.client.upload_part(**kwargs)
+
+    with pytest.raises(ConnectionError), \
+            AtomicS3Upload(FailingParts(s3), "lake", "k", part_size=5 * MiB) as upload:
+        for _ in range(4):
+            upload.write(b"z" * (5 * MiB))
+    assert "Contents" not in s3.list_objects_v2(Bucket="lake")
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket="lake")
