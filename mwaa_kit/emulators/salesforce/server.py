@@ -79,6 +79,9 @@ class Stub:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle's algorithm the body's last
+    # segment could wait for the client's delayed ACK (~40 ms), at random, per response.
+    disable_nagle_algorithm = True
     server_version = "mwaa-kit-salesforce-stub"
     stub: Stub
     quiet = False
