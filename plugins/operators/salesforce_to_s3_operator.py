@@ -13,8 +13,9 @@ Keeps the parameter contract of the published operator and fixes its defects:
   are retried with exponential back-off, resuming from the page that failed.
 * Large objects go through a Bulk API 2.0 query job instead (`use_bulk=True`, or
   automatically from `bulk_threshold` records), its CSV pages shaped to the same
-  columns and types. Its next chunk downloads while this one is written, and each S3
-  part uploads while the next fills (bench/bench_operator.py measures the result).
+  columns and types. The next page (or Bulk chunk) downloads while this one is
+  written, and each S3 part uploads while the next fills (bench/bench_operator.py
+  measures the result).
 
 Columns are the requested fields in lower case, parents joined by `_`
 (`Account.Name` -> `account_name`). `relationship_object="Account"` adds every field of
@@ -31,7 +32,7 @@ from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
 from salesforce_ingest.bulk import iter_bulk_pages
 from salesforce_ingest.describe import Schema
 from salesforce_ingest.formats import FORMATS, Encoder
-from salesforce_ingest.pages import iter_pages
+from salesforce_ingest.pages import iter_pages, read_ahead
 from salesforce_ingest.records import RowShaper, flatten
 from salesforce_ingest.s3_upload import AtomicS3Upload
 from salesforce_ingest.soql import UnsafeSoqlError, build_count_query, build_query, check_name
@@ -132,10 +133,10 @@ class SalesforceToS3Operator(BaseOperator):
             if bulk:
                 self.log.info("Extracting with a Bulk API 2.0 query job")
                 pages = iter_bulk_pages(client, schema.object_name(self.sf_obj), soql)
-            else:
-                pages = iter_pages(self._connect, soql, self.batch_size,
-                                   max_retries=self.max_request_retries,
-                                   backoff_seconds=self.retry_backoff_seconds)
+            else:  # the next page is fetched while this one is written
+                pages = read_ahead(iter_pages(self._connect, soql, self.batch_size,
+                                              max_retries=self.max_request_retries,
+                                              backoff_seconds=self.retry_backoff_seconds))
             shape = shaper.rows if shaper else _flatten_all
             for page in pages:
                 rows = shaper.rows_from_csv(*page) if bulk else shape(page)

@@ -1,6 +1,9 @@
+import threading
+import time
+
 import pytest
 from requests.exceptions import ConnectionError
-from salesforce_ingest.pages import iter_pages
+from salesforce_ingest.pages import iter_pages, read_ahead
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
     SalesforceGeneralError,
@@ -80,3 +83,34 @@ def test_retries_are_bounded():
     failures = {None: [ConnectionError("down")] * 10}
     with pytest.raises(ConnectionError):
         _records(failures, max_retries=3)
+
+
+def test_read_ahead_keeps_order_and_raises_the_producer_s_error_in_its_place():
+    def items():
+        yield from (1, 2, 3)
+        raise ValueError("page 4 failed")
+
+    seen = []
+    with pytest.raises(ValueError, match="page 4"):
+        for item in read_ahead(items()):
+            seen.append(item)
+    assert seen == [1, 2, 3]
+
+
+def test_a_caller_that_stops_early_stops_the_producer():
+    closed, produced = threading.Event(), []
+
+    def items():
+        try:
+            for number in range(1000):
+                produced.append(number)
+                yield number
+        finally:
+            closed.set()
+
+    reader = read_ahead(items())
+    assert next(reader) == 0
+    reader.close()
+    assert closed.wait(5)
+    time.sleep(0.2)
+    assert len(produced) <= 3  # the one taken, one waiting, one being made
