@@ -33,9 +33,14 @@ class Clients:
 
 def connect(target: PromotionTarget, endpoint_url: str | None = None,
             s3_endpoint_url: str | None = None) -> Clients:
+    session, identity = _session(target)
+    return _clients(session, identity, endpoint_url, s3_endpoint_url)
+
+
+def _clients(session, identity: str, endpoint_url: str | None,
+             s3_endpoint_url: str | None) -> Clients:
     from botocore.config import Config
 
-    session, identity = _session(target)
     overridden = bool(endpoint_url or os.environ.get("AWS_ENDPOINT_URL_MWAA")
                       or os.environ.get("AWS_ENDPOINT_URL"))
     config = Config(inject_host_prefix=False) if overridden else None
@@ -48,7 +53,6 @@ def connect_local(project, mwaa_url: str, s3_url: str) -> tuple[PromotionTarget,
     """The local environment as a target: the project's environment on the kit's
     emulators, with the emulators' credentials (whatever AWS profile the user has)."""
     import boto3
-    from botocore.config import Config
 
     from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
 
@@ -57,11 +61,7 @@ def connect_local(project, mwaa_url: str, s3_url: str) -> tuple[PromotionTarget,
                             region_name=project.region)
     target = PromotionTarget(name=LOCAL_TARGET, environment_name=project.environment_name,
                              region=project.region)
-    clients = Clients(
-        mwaa=session.client("mwaa", endpoint_url=mwaa_url,
-                            config=Config(inject_host_prefix=False)),
-        s3=session.client("s3", endpoint_url=s3_url), identity=getpass.getuser())
-    return target, clients
+    return target, _clients(session, getpass.getuser(), mwaa_url, s3_url)
 
 
 def target_from_stack(stack_name: str, base: PromotionTarget | None,
