@@ -39,9 +39,21 @@ def _target_options(command):
     return project_option(command)
 
 
-_break_lock_option = click.option(
-    "--break-lock", is_flag=True,
-    help="Remove the promotion lock first: only when the promotion holding it was killed.")
+def _update_options(command):
+    """What promote and rollback share: how to wait for the update, the lock, quietness."""
+    for option in reversed((
+        click.option("--poll-interval", default=15.0, show_default=True, type=float,
+                     help="Seconds between GetEnvironment calls while the environment "
+                          "updates."),
+        click.option("--timeout", default=3600.0, show_default=True, type=float,
+                     help="Seconds to wait for the update to finish."),
+        click.option("--break-lock", is_flag=True,
+                     help="Remove the promotion lock first: only when the promotion holding "
+                          "it was killed."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress output."),
+    )):
+        command = option(command)
+    return command
 
 
 def _release_errors(command):
@@ -96,12 +108,7 @@ def _connect(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url
 @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
 @click.option("--skip-validate", is_flag=True,
               help="Do not run validate first (when an earlier pipeline stage did).")
-@click.option("--poll-interval", default=15.0, show_default=True, type=float,
-              help="Seconds between GetEnvironment calls while the environment updates.")
-@click.option("--timeout", default=3600.0, show_default=True, type=float,
-              help="Seconds to wait for the update to finish.")
-@_break_lock_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@_update_options
 @friendly_errors
 @_release_errors
 def promote(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url,
@@ -126,10 +133,7 @@ def promote(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url,
 @click.option("--to", "record_id", help="The record to re-apply (default: the last good "
               "promotion before what the environment runs now).")
 @click.option("--dry-run", is_flag=True, help="Print what would be restored and stop.")
-@click.option("--poll-interval", default=15.0, show_default=True, type=float)
-@click.option("--timeout", default=3600.0, show_default=True, type=float)
-@_break_lock_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@_update_options
 @friendly_errors
 @_release_errors
 def rollback(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url,
