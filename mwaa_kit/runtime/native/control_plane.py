@@ -34,18 +34,12 @@ def synced_dags_dir(project) -> Path:
     return state_dir(project) / "dags"
 
 
-def s3_client(endpoint: str, region: str):
-    from mwaa_kit.emulators.mwaa.server import s3_client as client
-
-    return client(endpoint, region)
-
-
 def start(project, aws_endpoint: str, port: int, ui_url: str, dags_from: str,
           log_dir: Path, report) -> list[processes.ProcessRecord]:
     """Bootstrap the environment in the emulators and start the MWAA API (and the DAG
     sync): the records of the processes started, to stop with the environment."""
     from mwaa_kit.emulators.mwaa.local import bootstrap
-    from mwaa_kit.emulators.mwaa.server import start_mwaa_emulator
+    from mwaa_kit.emulators.mwaa.server import s3_client, start_mwaa_emulator
 
     s3 = s3_client(aws_endpoint, project.region)
     report("Publishing the project as an MWAA environment (source bucket, MWAA API)")
