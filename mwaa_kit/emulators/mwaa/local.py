@@ -25,6 +25,7 @@ from pathlib import Path
 
 from mwaa_kit import catalog
 from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, prepare
+from mwaa_kit.emulators.mwaa.dagsync import sync_once
 
 BUNDLE_OBJECTS = (
     ("PluginsS3Path", "PluginsS3ObjectVersion", "plugins.zip"),
@@ -33,21 +34,16 @@ BUNDLE_OBJECTS = (
 )
 
 
-def fetch_bundle(s3, environment: dict, destination: Path) -> Bundle:
+def fetch_bundle(s3, environment: dict, destination: Path, with_dags: bool = True) -> Bundle:
+    """The environment's bundle, downloaded to `destination`; `with_dags=False` leaves its
+    dags/ folder empty, for a runtime whose DAG folder is kept in sync on its own."""
     bucket = environment["SourceBucketArn"].split(":::", 1)[1]
     if destination.exists():
         shutil.rmtree(destination)
     dags_dir = destination / "dags"
     dags_dir.mkdir(parents=True)
-    prefix = environment.get("DagS3Path", "dags").strip("/") + "/"
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            relative = item["Key"][len(prefix):]
-            if not relative or relative.endswith("/") or ".." in Path(relative).parts:
-                continue
-            target = dags_dir / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+    if with_dags:
+        sync_once(s3, bucket, environment.get("DagS3Path", "dags"), dags_dir)
     files: dict[str, Path | None] = {}
     for path_member, version_member, name in BUNDLE_OBJECTS:
         key = environment.get(path_member)
@@ -100,7 +96,9 @@ class NativeApplier:
 
         project = load_project(self.project_dir)
         local = NativeEnvironment(project, report=lambda message: print(message, flush=True))
-        bundle = fetch_bundle(self.s3, environment, project.state_dir / "mwaa" / "applying")
+        # Its DAG folder is the project's dags/ or the bucket's, synced: no copy needed here.
+        bundle = fetch_bundle(self.s3, environment, project.state_dir / "mwaa" / "applying",
+                              with_dags=False)
         local.apply_bundle(bundle, environment["AirflowVersion"])
 
 
