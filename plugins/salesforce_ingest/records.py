@@ -69,25 +69,29 @@ class RowShaper:
 
     def rows_from_csv(self, header: list[str], records: list[list[str]]) -> list[dict]:
         """Bulk API CSV rows (strings in `header`'s order, "" for null) as typed rows:
-        the same columns and types as row() makes of REST records."""
+        the same columns and types as row() makes of REST records. A page is converted
+        a column at a time, each column's conversion chosen once."""
+        if not records:
+            return []
         positions = {name.lower(): index for index, name in enumerate(header)}
-        plan = [(column, positions.get(path.lower()), _CSV_TYPES.get(field.type), coerce)
-                for (column, path, _, coerce), field in zip(self._plan, self.fields,
-                                                            strict=True)]
-        now = int(time.time())
-        rows = []
-        for values in records:
-            row = {}
-            for column, position, parse, coerce in plan:
-                text = values[position] if position is not None else ""
-                value = (parse(text) if parse else text) if text else None
-                if coerce and value is not None:
-                    value = to_epoch(value)
-                row[column] = value
-            if self.time_added:
-                row[TIME_ADDED_COLUMN] = now
-            rows.append(row)
-        return rows
+        texts_by_position = list(zip(*records, strict=True))
+        absent = [""] * len(records)
+        columns = []
+        for (_, path, _, coerce), field in zip(self._plan, self.fields, strict=True):
+            position = positions.get(path.lower())
+            texts = absent if position is None else texts_by_position[position]
+            parse = _CSV_TYPES.get(field.type)
+            if coerce:
+                values = [to_epoch(text) if text else None for text in texts]
+            elif parse:
+                values = [parse(text) if text else None for text in texts]
+            else:
+                values = [text or None for text in texts]
+            columns.append(values)
+        if self.time_added:
+            columns.append([int(time.time())] * len(records))
+        names = self.columns
+        return [dict(zip(names, values, strict=False)) for values in zip(*columns, strict=True)]
 
 
 _CSV_TYPES = {"boolean": lambda text: text.lower() == "true",

@@ -3,11 +3,23 @@ import gzip
 import io
 import json
 
+import msgspec
 import pytest
+from salesforce_ingest import formats
 from salesforce_ingest.formats import Encoder
 
 ROWS = [{"id": "006A", "name": 'Big "deal", really', "amount": 10.5},
         {"id": "006B", "name": "Ünïcode\nline", "amount": None}]
+
+
+@pytest.fixture(autouse=True, params=["msgspec", "stdlib"])
+def json_lines(request, monkeypatch):
+    """Every test runs with each JSON encoder: msgspec (Airflow 3) and json (Airflow 2)."""
+    if request.param == "stdlib":
+        monkeypatch.setattr(formats, "json_lines", formats.json_lines_with_stdlib)
+    else:
+        monkeypatch.setattr(formats, "json_lines", msgspec.json.Encoder().encode_lines)
+    return request.param
 
 
 def _encode(fmt, rows, columns=("id", "name", "amount"), compress=False):
@@ -51,3 +63,11 @@ def test_a_page_encodes_as_its_rows_one_by_one(fmt, columns, compress):
             + encoder.finish())
     assert (gzip.decompress(data) if compress else data) == by_row
     assert encoder.rows == 6
+
+
+def test_both_encoders_write_the_same_json():
+    rows = ROWS + [{"id": "006C", "name": "tab\there \u2028 \\ \x00", "amount": 1e16,
+                    "flag": True, "address": {"city": "Paris", "lines": ["1", None]}}]
+    fast = msgspec.json.Encoder().encode_lines(rows)
+    assert [json.loads(line) for line in fast.splitlines()] == rows
+    assert fast.replace(b"1e16", b"1e+16") == formats.json_lines_with_stdlib(rows)
