@@ -172,29 +172,29 @@ class Bulk2:
         writer = csv.writer(out, delimiter=DELIMITERS[job.delimiter], quoting=csv.QUOTE_ALL,
                             lineterminator=LINE_ENDINGS[job.line_ending])
         writer.writerow([".".join(c.path) for c in columns])
-        parents = {key: index for index, key in
-                   enumerate(k for k in cursor.compiled.parents if k)}
         width = 2 + len(columns)
-        for row in fetched:
-            parent_ids = row[width:]
-            values = []
-            for index, column in enumerate(columns):
-                value = row[2 + index]
-                parent_key = column.path[:-1]
-                if parent_key and parent_ids[parents[parent_key]] is None:
-                    value = None
-                values.append(_csv_value(column.field.type, value))
-            writer.writerow(values)
+        parents = {key: width + index for index, key in
+                   enumerate(k for k in cursor.compiled.parents if k)}
+        plan = [(2 + index, _CSV_CONVERTERS.get(column.field.type),
+                 parents[column.path[:-1]] if len(column.path) > 1 else None)
+                for index, column in enumerate(columns)]
+        if all(convert is None and parent is None for _, convert, parent in plan):
+            # csv writes None as empty and numbers as str() does: the rows go as stored
+            writer.writerows(row[2:width] for row in fetched)
+        else:
+            writer.writerows([_csv_value(row, *step) for step in plan] for row in fetched)
         served = position + len(fetched)
         next_locator = encode_locator(served) if served < cursor.total and fetched else "null"
         return out.getvalue().encode(), next_locator, len(fetched)
 
 
-def _csv_value(kind: str, value) -> str:
-    if value is None:
+def _csv_value(row: tuple, position: int, convert, parent_position: int | None):
+    """A column's cell: empty when null or past a null parent, else as Bulk writes it."""
+    value = row[position]
+    if value is None or (parent_position is not None and row[parent_position] is None):
         return ""
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind == "int":
-        return str(int(value))
-    return str(value)
+    return convert(value) if convert else value
+
+
+_CSV_CONVERTERS = {"boolean": lambda value: "true" if value else "false",
+                   "int": lambda value: str(int(value))}
