@@ -137,10 +137,13 @@ class SalesforceToS3Operator(BaseOperator):
                 pages = read_ahead(iter_pages(self._connect, soql, self.batch_size,
                                               max_retries=self.max_request_retries,
                                               backoff_seconds=self.retry_backoff_seconds))
-            shape = shaper.rows if shaper else _flatten_all
             for page in pages:
-                rows = shaper.rows_from_csv(*page) if bulk else shape(page)
-                out.write(encoder.page(rows))
+                if shaper is None:
+                    out.write(encoder.page([flatten(record) for record in page]))
+                elif bulk:
+                    out.write(encoder.page_of_columns(shaper.values_from_csv(*page)))
+                else:
+                    out.write(encoder.page_of_columns(shaper.values(page)))
             out.write(encoder.finish())
         result = {"s3_uri": f"s3://{self.s3_bucket}/{self.s3_key}",
                   "record_count": encoder.rows, "bytes_written": out.bytes_written}
@@ -172,10 +175,6 @@ class SalesforceToS3Operator(BaseOperator):
             fields += schema.relationship_fields(sobject, self.relationship_object)
         query = build_query(sobject, [f.path for f in fields], self.from_date, self.to_date)
         return query, RowShaper(fields, self.coerce_to_timestamp, self.record_time_added)
-
-
-def _flatten_all(records: list[dict]) -> list[dict]:
-    return [flatten(record) for record in records]
 
 
 def _describe(client, sobject: str) -> dict:

@@ -3,9 +3,10 @@
 Each encoder turns rows into bytes a page at a time, so nothing holds the whole result.
 Every format has a valid empty form: a CSV header only, `[]`, or an empty file.
 
-JSON rows are encoded with msgspec where it is installed (Airflow 3 depends on it): it
-encodes a page of rows in one call, over ten times faster than `json` a row at a time,
-which on Airflow 2 does the same work.
+Shaped pages come a column at a time (`page_of_columns`): CSV writes them as they are,
+and JSON rows are encoded with msgspec where it is installed (Airflow 3 depends on it),
+which makes each row a slot-only object and encodes the page in one call, over ten
+times faster than a dict per row and `json` a row at a time, the way Airflow 2 does it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import csv
 import io
 import json
 import zlib
+from functools import lru_cache
 
 try:  # Airflow 3.x
-    from msgspec.json import Encoder as _MsgspecEncoder
+    import msgspec
 except ImportError:  # Airflow 2.x
-    _MsgspecEncoder = None
+    msgspec = None
 
 FORMATS = ("csv", "json", "ndjson")
 
@@ -45,23 +47,35 @@ class Encoder:
         return self.page([row])
 
     def page(self, rows: list[dict]) -> bytes:
-        """The bytes of `rows`, the same as row() of each gives, in one call."""
+        """The bytes of `rows`, the same as row() of each gives, in one call. Custom
+        queries' rows: their columns come from the first row."""
         if not rows:
             return b""
         head = ""
-        if self.columns is None:  # custom queries: columns come from the first row
+        if self.columns is None:
             self.columns = list(rows[0])
             head = self._csv_lines([self.columns]) if self.fmt == "csv" else ""
         if self.fmt == "csv":
             columns = self.columns
             body = (head + self._csv_lines([[_csv_value(row.get(c)) for c in columns]
                                             for row in rows])).encode()
-        elif self.fmt == "json":  # a JSON text holds no raw newline: they part the rows
-            body = (b"," if self.rows else b"") + b"\n" + \
-                json_lines(rows)[:-1].replace(b"\n", b",\n")
         else:
-            body = json_lines(rows)
+            body = self._json_body(JSON.lines(rows))
         self.rows += len(rows)
+        return self._out(body)
+
+    def page_of_columns(self, values: list[list]) -> bytes:
+        """The bytes of the rows whose columns' values are `values`, in `columns` order:
+        the same as page() of the rows as dicts, without making them."""
+        count = len(values[0]) if values else 0
+        if not count:
+            return b""
+        if self.fmt == "csv":
+            rows = zip(*[list(map(_csv_value, column)) for column in values], strict=True)
+            body = self._csv_lines(rows).encode()
+        else:
+            body = self._json_body(JSON.lines(JSON.objects(self.columns, values)))
+        self.rows += count
         return self._out(body)
 
     def finish(self) -> bytes:
@@ -72,10 +86,16 @@ class Encoder:
             data += self._gzip.flush()
         return data
 
+    def _json_body(self, lines: bytes) -> bytes:
+        if self.fmt == "ndjson":
+            return lines
+        # a JSON text holds no raw newline: they part the rows
+        return (b"," if self.rows else b"") + b"\n" + lines[:-1].replace(b"\n", b",\n")
+
     def _out(self, data: bytes) -> bytes:
         return self._gzip.compress(data) if self._gzip else data
 
-    def _csv_lines(self, rows: list[list]) -> str:
+    def _csv_lines(self, rows) -> str:
         self._csv.writerows(rows)
         text = self._text.getvalue()
         self._text.seek(0)
@@ -89,10 +109,36 @@ def _csv_value(value):
     return value
 
 
-def json_lines_with_stdlib(rows: list[dict]) -> bytes:
-    """Each row as a line of compact JSON, UTF-8 as msgspec writes it."""
-    return "".join([_JSON.encode(row) + "\n" for row in rows]).encode()
+class StdlibJson:
+    """JSON rows with the standard library: a dict and a `json` call per row."""
+
+    _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+    def lines(self, rows: list) -> bytes:
+        """Each row as a line of compact JSON, in UTF-8."""
+        return "".join([self._encoder.encode(row) + "\n" for row in rows]).encode()
+
+    def objects(self, columns: list[str], values: list[list]) -> list[dict]:
+        return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-json_lines = _MsgspecEncoder().encode_lines if _MsgspecEncoder else json_lines_with_stdlib
+class MsgspecJson:
+    """JSON rows with msgspec: the same bytes (floats aside: `1e16`, not `1e+16`)."""
+
+    def __init__(self):
+        self.lines = msgspec.json.Encoder().encode_lines
+
+    def objects(self, columns: list[str], values: list[list]) -> list:
+        return list(map(_row_type(tuple(columns)), *values))
+
+
+@lru_cache(maxsize=8)
+def _row_type(columns: tuple[str, ...]) -> type:
+    """A msgspec Struct encoded as an object of `columns` (fields are named f0, f1...
+    so that any column name will do), left out of the cyclic GC: rows hold no cycles."""
+    fields = [f"f{index}" for index in range(len(columns))]
+    return msgspec.defstruct("Row", fields, rename=dict(zip(fields, columns, strict=True)),
+                             gc=False)
+
+
+JSON = MsgspecJson() if msgspec else StdlibJson()

@@ -47,32 +47,28 @@ class RowShaper:
             row[TIME_ADDED_COLUMN] = int(time.time())
         return row
 
-    def rows(self, records: list[dict]) -> list[dict]:
-        """row() of each record of a page, the same rows in a fraction of the time when
-        every field is a plain one spelled as the describe spells it."""
-        if self._lookups is None:
-            return [self.row(record) for record in records]
-        lookups = self._lookups
-        try:
-            rows = [{column: record[key] for column, key in lookups} for record in records]
-        except KeyError:  # a field spelled otherwise: the case-insensitive way
-            return [self.row(record) for record in records]
-        if self.time_added:
-            now = int(time.time())
-            for row in rows:
-                row[TIME_ADDED_COLUMN] = now
-        return rows
+    def values(self, records: list[dict]) -> list[list]:
+        """A page of records as its columns' values (`values[i]` the i-th column's):
+        row() of each, turned a column at a time when every field is a plain one spelled
+        as the describe spells it, with no row made."""
+        if self._lookups is not None:
+            try:
+                columns = [[record[key] for record in records] for _, key in self._lookups]
+            except KeyError:  # a field spelled otherwise: the case-insensitive way
+                pass
+            else:
+                if self.time_added:
+                    columns.append([int(time.time())] * len(records))
+                return columns
+        rows = [self.row(record) for record in records]
+        return [[row[column] for row in rows] for column in self.columns]
 
-    def row_from_csv(self, flat: dict) -> dict:
-        """A Bulk API CSV row (strings keyed by field path, "" for null) as a typed row."""
-        return self.rows_from_csv(list(flat), [list(flat.values())])[0]
-
-    def rows_from_csv(self, header: list[str], records: list[list[str]]) -> list[dict]:
-        """Bulk API CSV rows (strings in `header`'s order, "" for null) as typed rows:
-        the same columns and types as row() makes of REST records. A page is converted
-        a column at a time, each column's conversion chosen once."""
+    def values_from_csv(self, header: list[str], records: list[list[str]]) -> list[list]:
+        """Bulk API CSV rows (strings in `header`'s order, "" for null) as their columns'
+        values: the same columns and types as values() makes of REST records, each
+        column's conversion chosen once."""
         if not records:
-            return []
+            return [[] for _ in self.columns]
         positions = {name.lower(): index for index, name in enumerate(header)}
         texts_by_position = list(zip(*records, strict=True))
         absent = [""] * len(records)
@@ -90,8 +86,7 @@ class RowShaper:
             columns.append(values)
         if self.time_added:
             columns.append([int(time.time())] * len(records))
-        names = self.columns
-        return [dict(zip(names, values, strict=False)) for values in zip(*columns, strict=True)]
+        return columns
 
 
 _CSV_TYPES = {"boolean": lambda text: text.lower() == "true",

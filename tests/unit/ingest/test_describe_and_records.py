@@ -73,29 +73,38 @@ def test_rows_flatten_parents_and_coerce_temporal_fields():
     assert row["account_name"] is None and isinstance(row[TIME_ADDED_COLUMN], int)
 
 
+def _rows(shaper, columns_values):
+    return [dict(zip(shaper.columns, row, strict=True))
+            for row in zip(*columns_values, strict=True)]
+
+
 @pytest.mark.parametrize("records", [
     [{"attributes": {}, "Id": "006A", "Amount": 10.5}, {"attributes": {}, "Id": "006B",
                                                         "Amount": None}],
     [{"Id": "006A", "Amount": 1.0}, {"id": "006B", "amount": 2.0}],  # spelled otherwise
     [],
 ])
-def test_a_page_of_rows_is_the_row_of_each_record(records):
+@pytest.mark.parametrize("time_added", [False, True])
+def test_a_page_of_values_is_the_row_of_each_record(records, time_added):
     shaper = RowShaper([ResolvedField("Id", "id"), ResolvedField("Amount", "currency")],
-                       coerce_to_timestamp=False, record_time_added=False)
-    assert shaper.rows(records) == [shaper.row(record) for record in records]
+                       coerce_to_timestamp=False, record_time_added=time_added)
+    values = shaper.values(records)
+    assert len(values) == len(shaper.columns)
+    assert _rows(shaper, values) == [shaper.row(record) for record in records]
 
 
-def test_bulk_csv_pages_match_their_rows_one_by_one():
+def test_bulk_csv_pages_shape_as_rest_records_do():
     fields = [ResolvedField("Id", "id"), ResolvedField("NumberOfEmployees", "int"),
               ResolvedField("Account.Name", "string")]
     shaper = RowShaper(fields, coerce_to_timestamp=False, record_time_added=True)
     header = ["Id", "NumberOfEmployees", "Account.Name"]
     records = [["001A", "12.0", 'Acme, "Inc"'], ["001B", "", ""]]
-    rows = shaper.rows_from_csv(header, records)
+    rows = _rows(shaper, shaper.values_from_csv(header, records))
     assert [{k: v for k, v in row.items() if k != TIME_ADDED_COLUMN} for row in rows] == [
         {"id": "001A", "numberofemployees": 12, "account_name": 'Acme, "Inc"'},
         {"id": "001B", "numberofemployees": None, "account_name": None}]
     assert rows[0][TIME_ADDED_COLUMN] == rows[1][TIME_ADDED_COLUMN]
+    assert shaper.values_from_csv(header, []) == [[], [], [], []]
 
 
 def test_custom_query_records_flatten_whole():
@@ -112,9 +121,9 @@ def test_bulk_csv_rows_get_the_same_columns_and_types_as_rest_rows():
               ResolvedField("IsWon", "boolean"), ResolvedField("SystemModstamp", "datetime"),
               ResolvedField("Account.Name", "string")]
     shaper = RowShaper(fields, coerce_to_timestamp=True, record_time_added=False)
-    row = shaper.row_from_csv({"Id": "006A", "Amount": "10.5", "IsWon": "true",
-                               "SystemModstamp": "2024-01-05T10:00:00.000Z",
-                               "account.name": ""})
+    csv_row = {"Id": "006A", "Amount": "10.5", "IsWon": "true",
+               "SystemModstamp": "2024-01-05T10:00:00.000Z", "account.name": ""}
+    [row] = _rows(shaper, shaper.values_from_csv(list(csv_row), [list(csv_row.values())]))
     assert row == {"id": "006A", "amount": 10.5, "iswon": True, "systemmodstamp": 1704448800,
                    "account_name": None}
 

@@ -3,7 +3,6 @@ import gzip
 import io
 import json
 
-import msgspec
 import pytest
 from salesforce_ingest import formats
 from salesforce_ingest.formats import Encoder
@@ -13,13 +12,11 @@ ROWS = [{"id": "006A", "name": 'Big "deal", really', "amount": 10.5},
 
 
 @pytest.fixture(autouse=True, params=["msgspec", "stdlib"])
-def json_lines(request, monkeypatch):
+def json_backend(request, monkeypatch):
     """Every test runs with each JSON encoder: msgspec (Airflow 3) and json (Airflow 2)."""
-    if request.param == "stdlib":
-        monkeypatch.setattr(formats, "json_lines", formats.json_lines_with_stdlib)
-    else:
-        monkeypatch.setattr(formats, "json_lines", msgspec.json.Encoder().encode_lines)
-    return request.param
+    backend = formats.MsgspecJson() if request.param == "msgspec" else formats.StdlibJson()
+    monkeypatch.setattr(formats, "JSON", backend)
+    return backend
 
 
 def _encode(fmt, rows, columns=("id", "name", "amount"), compress=False):
@@ -65,9 +62,35 @@ def test_a_page_encodes_as_its_rows_one_by_one(fmt, columns, compress):
     assert encoder.rows == 6
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json", "ndjson"])
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_page_of_columns_encodes_as_its_rows(fmt, compress):
+    rows = ROWS + [{"id": "006C", "name": None, "amount": {"compound": ["field", 1]}}]
+    columns = list(ROWS[0])
+    as_rows = Encoder(fmt, columns, compress=compress)
+    as_columns = Encoder(fmt, columns, compress=compress)
+    values = [[row[column] for row in rows] for column in columns]
+    by_rows = as_rows.start() + as_rows.page(rows) + as_rows.page(rows) + as_rows.finish()
+    by_columns = (as_columns.start() + as_columns.page_of_columns(values)
+                  + as_columns.page_of_columns([[] for _ in columns])
+                  + as_columns.page_of_columns(values) + as_columns.finish())
+    assert by_columns == by_rows and as_columns.rows == 6
+
+
 def test_both_encoders_write_the_same_json():
     rows = ROWS + [{"id": "006C", "name": "tab\there \u2028 \\ \x00", "amount": 1e16,
                     "flag": True, "address": {"city": "Paris", "lines": ["1", None]}}]
-    fast = msgspec.json.Encoder().encode_lines(rows)
-    assert [json.loads(line) for line in fast.splitlines()] == rows
-    assert fast.replace(b"1e16", b"1e+16") == formats.json_lines_with_stdlib(rows)
+    columns = list(rows[-1])
+    values = [[row.get(column) for row in rows] for column in columns]
+    fast, slow = formats.MsgspecJson(), formats.StdlibJson()
+    for encoded in (fast.lines(rows), fast.lines(fast.objects(columns, values))):
+        assert [json.loads(line) for line in encoded.splitlines()][-1] == rows[-1]
+        assert encoded.replace(b"1e16", b"1e+16") in (slow.lines(rows),
+                                                      slow.lines(slow.objects(columns, values)))
+
+
+def test_any_column_name_can_be_a_msgspec_row_field():
+    names = ["copy", "class", "f1", "__struct_fields__", "a b"]
+    [line] = formats.MsgspecJson().lines(
+        formats.MsgspecJson().objects(names, [[1], [2], [3], [4], [5]])).splitlines()
+    assert json.loads(line) == dict(zip(names, [1, 2, 3, 4, 5], strict=True))
