@@ -32,7 +32,7 @@ from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
 from salesforce_ingest.bulk import iter_bulk_pages
 from salesforce_ingest.describe import Schema
 from salesforce_ingest.formats import FORMATS, Encoder
-from salesforce_ingest.pages import iter_pages, read_ahead
+from salesforce_ingest.pages import iter_pages, read_ahead, with_plain_dicts
 from salesforce_ingest.records import RowShaper, flatten
 from salesforce_ingest.s3_upload import AtomicS3Upload
 from salesforce_ingest.soql import UnsafeSoqlError, build_count_query, build_query, check_name
@@ -116,7 +116,7 @@ class SalesforceToS3Operator(BaseOperator):
         self.bulk_threshold = bulk_threshold
 
     def _connect(self):
-        return SalesforceHook(salesforce_conn_id=self.sf_conn_id).get_conn()
+        return with_plain_dicts(SalesforceHook(salesforce_conn_id=self.sf_conn_id).get_conn())
 
     def execute(self, context) -> dict:
         client = self._connect()
