@@ -71,7 +71,7 @@ class Encoder:
         if not count:
             return b""
         if self.fmt == "csv":
-            rows = zip(*[list(map(_csv_value, column)) for column in values], strict=True)
+            rows = zip(*map(_csv_column, values), strict=True)
             body = self._csv_lines(rows).encode()
         else:
             body = self._json_body(JSON.lines(JSON.objects(self.columns, values)))
@@ -101,6 +101,14 @@ class Encoder:
         self._text.seek(0)
         self._text.truncate()
         return text
+
+
+def _csv_column(column: list) -> list:
+    """The column's values as CSV writes them, looked at one by one only when it holds
+    a compound value (an address), which goes as JSON text."""
+    if any(issubclass(kind, dict | list) for kind in set(map(type, column))):
+        return [_csv_value(value) for value in column]
+    return column
 
 
 def _csv_value(value):
