@@ -15,8 +15,10 @@ from mwaa_kit.runtime.native.environment import NativeEnvironment
 
 runtime_option = click.option(
     "--runtime", type=click.Choice(["auto", *select.RUNTIMES]), default=None,
-    help="native: host processes; compose: containers with Celery on SQS. Default: "
-         "$MWAA_KIT_RUNTIME, else compose when a container engine answers, else native.",
+    help="native: host processes; compose: containers with Celery on SQS, run by Docker "
+         "Compose v2 or podman-compose ($MWAA_KIT_COMPOSE=docker|podman picks one). "
+         "Default: $MWAA_KIT_RUNTIME, else compose when a container engine answers, else "
+         "native.",
 )
 
 

@@ -1,6 +1,8 @@
 """The compose stack for real on podman: base images from debootstrap, the images
 built, the example DAG run on Celery workers fed by LocalStack's SQS against the stub,
-and a worker killed in the middle of a task."""
+and a worker killed in the middle of a task. Everything runs twice: with podman-compose,
+and with Docker Compose v2 driving podman through its Docker-compatible API, as it
+drives a Docker engine."""
 
 from __future__ import annotations
 
@@ -54,9 +56,36 @@ def _cli(*arguments, project, check=True, timeout=1800):
                 os.environ.pop(name, None)
 
 
-@pytest.fixture(scope="module")
-def stack():
+@pytest.fixture(scope="module", params=["podman-compose", "docker-compose-v2"])
+def compose_tool(request, tmp_path_factory):
+    """The compose tool `mwaa-kit` is told to use (MWAA_KIT_COMPOSE), for everything the
+    tests run; for Compose v2, `podman system service` answers as the Docker engine."""
     subprocess.run([str(REPO / "scripts/setup-containers")], check=True, capture_output=True)
+    with pytest.MonkeyPatch.context() as environ:
+        if request.param == "podman-compose":
+            environ.setenv("MWAA_KIT_COMPOSE", "podman")
+            yield request.param
+            return
+        socket = tmp_path_factory.mktemp("docker-api") / "podman.sock"
+        service = subprocess.Popen(["podman", "system", "service", "--time=0",
+                                    f"unix://{socket}"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        try:
+            environ.setenv("MWAA_KIT_COMPOSE", "docker")
+            environ.setenv("DOCKER_HOST", f"unix://{socket}")
+            environ.setenv("DOCKER_BUILDKIT", "0")  # podman's API builds the classic way
+            deadline = time.monotonic() + 60
+            while subprocess.run(["docker-compose", "ls"], capture_output=True).returncode:
+                assert time.monotonic() < deadline, "podman's Docker API did not answer"
+                time.sleep(0.5)
+            yield request.param
+        finally:
+            service.terminate()
+            service.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def stack(compose_tool):
     E2E_ROOT.mkdir(parents=True, exist_ok=True)
     project = E2E_ROOT / f"compose-{int(time.time())}"
     for folder in ("dags", "plugins", "requirements"):

@@ -44,17 +44,51 @@ class ContainerEngineUnavailableError(RuntimeError):
     """Neither Docker Compose v2 nor podman-compose can run here."""
 
 
+# Which compose tool to use when both answer: "docker" (Compose v2) or "podman"
+# (podman-compose). Compose v2 also drives podman through its Docker-compatible API
+# (`podman system service`, DOCKER_HOST at its socket).
+COMPOSE_TOOL_VARIABLE = "MWAA_KIT_COMPOSE"
+COMPOSE_TOOLS = ("docker", "podman")
+
+
 def compose_command() -> list[str] | None:
-    """The compose command of the first container engine that answers, else None."""
+    """The compose command of the first container engine that answers, else None:
+    Docker Compose v2 (the docker CLI's plugin, or the standalone `docker-compose` v2
+    against DOCKER_HOST), then podman-compose; only the one MWAA_KIT_COMPOSE names."""
+    choice = os.environ.get(COMPOSE_TOOL_VARIABLE) or None
+    if choice not in (None, *COMPOSE_TOOLS):
+        raise ContainerEngineUnavailableError(
+            f"{COMPOSE_TOOL_VARIABLE}={choice!r}: use one of {', '.join(COMPOSE_TOOLS)}, "
+            "or unset it to use the first that answers.")
+    if choice in (None, "docker") and (command := _docker_compose()):
+        return command
+    if choice in (None, "podman"):
+        return _podman_compose()
+    return None
+
+
+def _docker_compose() -> list[str] | None:
     if shutil.which("docker") and _answers(["docker", "info"]) and _answers(
             ["docker", "compose", "version"]):
         return ["docker", "compose"]
+    # The standalone binary; `ls` is Compose v2's (v1 has none) and asks the engine.
+    standalone = shutil.which("docker-compose")
+    if standalone and _answers([standalone, "ls"]):
+        return [standalone]
+    return None
+
+
+def _podman_compose() -> list[str] | None:
     if shutil.which("podman") and _answers(["podman", "info"]):
         podman_compose = shutil.which("podman-compose") or str(
             Path(sys.executable).parent / "podman-compose")
         if Path(podman_compose).exists():
             return [podman_compose]
     return None
+
+
+def is_podman_compose(command: list[str]) -> bool:
+    return Path(command[0]).name == "podman-compose"
 
 
 def _answers(command: list[str]) -> bool:
@@ -65,6 +99,9 @@ def _answers(command: list[str]) -> bool:
 
 
 def _hint(output: str) -> str:
+    if "moby/buildkit" in output:
+        return ("\nCompose v2 builds with BuildKit, which this engine (podman's Docker API?) "
+                "does not run: set DOCKER_BUILDKIT=0 to build the classic way.")
     if "container registry" in output or "pull access denied" in output:
         return ("\nThe base images cannot be pulled from a registry. Point the builds at "
                 f"images you have ({', '.join(BASE_IMAGE_VARIABLES)}; scripts/setup-containers "
@@ -89,7 +126,8 @@ class ComposeEnvironment:
         if command is None:
             raise ContainerEngineUnavailableError(
                 "No container engine answers: install Docker (with Compose v2) or podman and "
-                "podman-compose, or use the native runtime (`--runtime native`)."
+                "podman-compose (or Compose v2 with DOCKER_HOST at `podman system service`'s "
+                "socket), or use the native runtime (`--runtime native`)."
             )
         result = subprocess.run(
             [*command, "-f", str(COMPOSE_FILE), "-p", self.name, "--env-file",
@@ -202,7 +240,7 @@ class ComposeEnvironment:
     def down(self, purge: bool = False) -> None:
         if self.env_file.exists():
             self._compose("down", *(["-v"] if purge else []), check=False)
-        if (compose_command() or [""])[0] != "docker":
+        if is_podman_compose(compose_command() or ["podman-compose"]):
             self._remove_podman_leftovers(purge)
 
     def _remove_podman_leftovers(self, purge: bool) -> None:
@@ -220,11 +258,11 @@ class ComposeEnvironment:
 
     def containers(self) -> list[dict]:
         """name, service and state of each container of the stack."""
-        if compose_command() and compose_command()[0] == "docker":
+        command = compose_command()
+        if command and not is_podman_compose(command):
             out = self._compose("ps", "-a", "--format", "json", check=False).stdout
-            rows = [json.loads(line) for line in out.splitlines() if line.strip()]
             return [{"name": r["Name"], "service": r["Service"], "state": r["State"]}
-                    for r in rows]
+                    for r in _json_objects(out)]
         out = subprocess.run(
             ["podman", "ps", "-a", "--filter", f"label=io.podman.compose.project={self.name}",
              "--format", "json"], capture_output=True, text=True).stdout
@@ -246,6 +284,13 @@ class ComposeEnvironment:
         return self._compose("exec", "-T", "scheduler", "python3", "-m",
                              "mwaa_kit.runtime.compose.entrypoint", *arguments, check=False,
                              capture=capture)
+
+
+def _json_objects(output: str) -> list[dict]:
+    """`compose ps --format json`: a JSON array (Compose before 2.21) or one object a line."""
+    if output.lstrip().startswith("["):
+        return json.loads(output)
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
 def _fernet_key() -> str:
