@@ -3,6 +3,9 @@
 Columns are the requested fields in lower case with parents joined by `_`
 (`Account.Name` -> `account_name`); `attributes` is dropped. With coerce_to_timestamp,
 fields that describe types as date or datetime become Unix epoch seconds.
+
+A page (REST records, or a Bulk CSV page) is shaped into its columns' values, a list
+per column, which the encoders write without making a dict per row.
 """
 
 from __future__ import annotations
