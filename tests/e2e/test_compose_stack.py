@@ -102,7 +102,11 @@ def stack(compose_tool):
         """,
     })
     try:
-        _cli("up", "--runtime", "compose", "--workers", "2", "--quiet", project=project)
+        started = _cli("up", "--runtime", "compose", "--workers", "2", "--quiet",
+                       project=project, check=False)
+        assert started.returncode == 0, started.stdout + started.stderr[-3000:] + "".join(
+            _cli("logs", service, project=project, check=False).stdout[-3000:]
+            for service in ("init", "scheduler"))
         yield project
     finally:  # a failed `up` must not leave a stack behind either
         _cli("down", "--purge", project=project, check=False)
@@ -122,7 +126,8 @@ def _s3(project):
 def test_the_example_dag_runs_on_celery_workers(stack):
     result = _cli("dags", "trigger", "salesforce_to_s3", "--wait", "--timeout", "900",
                   "--format", "json", project=stack, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:] + _failed_task_logs(
+        result.stdout)
     run = json.loads(result.stdout)
     assert all(task["state"] == "success" for task in run["tasks"])
     workers = {task["hostname"] for task in run["tasks"]}
@@ -158,6 +163,28 @@ def test_a_killed_worker_s_task_is_retried_on_the_other_and_completes(stack):
                                  Key="test/slow_extract.json")["Body"].read().decode()
     ids = [json.loads(line)["id"] for line in body.splitlines()]
     assert len(ids) == len(set(ids)) == _opportunity_count(stack)
+
+
+def _failed_task_logs(output: str) -> str:
+    """The end of each failed task's log, from the worker containers that keep them."""
+    try:
+        run = json.loads(output)
+    except ValueError:
+        return ""
+    workers = subprocess.run(["podman", "ps", "--filter", "label=com.docker.compose.service="
+                              "worker", "--format", "{{.Names}}"], capture_output=True,
+                             text=True).stdout.split()
+    logs = []
+    for task in run["tasks"]:
+        if task["state"] != "failed":
+            continue
+        pattern = (f"/usr/local/airflow/logs/dag_id={run['dag_id']}/run_id={run['run_id']}/"
+                   f"task_id={task['task_id']}/attempt=*.log")
+        for worker in workers:
+            logs.append(subprocess.run(["podman", "exec", worker, "sh", "-c",
+                                        f"tail -n 40 {pattern} 2>/dev/null"],
+                                       capture_output=True, text=True).stdout)
+    return "\n".join(logs)
 
 
 def _python():

@@ -244,12 +244,17 @@ class ComposeEnvironment:
             self._remove_podman_leftovers(purge)
 
     def _remove_podman_leftovers(self, purge: bool) -> None:
-        """podman-compose's down misses scaled replicas (and the volumes they hold)."""
+        """podman-compose's down misses scaled replicas (and the volumes they hold) and
+        leaves the network, which Compose v2 then refuses to reuse."""
         label = f"label=io.podman.compose.project={self.name}"
         ids = subprocess.run(["podman", "ps", "-aq", "--filter", label],
                              capture_output=True, text=True).stdout.split()
         if ids:
             subprocess.run(["podman", "rm", "-f", "-t", "10", *ids], capture_output=True)
+        networks = subprocess.run(["podman", "network", "ls", "-q", "--filter", label],
+                                  capture_output=True, text=True).stdout.split()
+        if networks:
+            subprocess.run(["podman", "network", "rm", "-f", *networks], capture_output=True)
         if purge:
             volumes = subprocess.run(["podman", "volume", "ls", "-q", "--filter", label],
                                      capture_output=True, text=True).stdout.split()
