@@ -51,16 +51,14 @@ class Encoder:
         queries' rows: their columns come from the first row."""
         if not rows:
             return b""
-        head = ""
+        head = b""
         if self.columns is None:
             self.columns = list(rows[0])
-            head = self._csv_lines([self.columns]) if self.fmt == "csv" else ""
+            head = self.start() if self.fmt == "csv" else b""
         if self.fmt == "csv":
-            columns = self.columns
-            body = (head + self._csv_lines([[_csv_value(row.get(c)) for c in columns]
-                                            for row in rows])).encode()
-        else:
-            body = self._json_body(JSON.lines(rows))
+            return head + self.page_of_columns([[row.get(column) for row in rows]
+                                                for column in self.columns])
+        body = self._json_body(JSON.lines(rows))
         self.rows += len(rows)
         return self._out(body)
 
