@@ -36,8 +36,7 @@ class RowShaper:
                       for column, field in zip(self.columns, fields, strict=False)]
         # Plain top-level fields, nothing coerced: rows are a lookup per column.
         simple = all(len(parts) == 1 and not coerce for _, _, parts, coerce in self._plan)
-        self._lookups = [(column, path) for column, path, _, _ in self._plan] if simple \
-            else None
+        self._plain_paths = [path for _, path, _, _ in self._plan] if simple else None
 
     def row(self, record: dict) -> dict:
         row = {}
@@ -54,9 +53,9 @@ class RowShaper:
         """A page of records as its columns' values (`values[i]` the i-th column's):
         row() of each, turned a column at a time when every field is a plain one spelled
         as the describe spells it, with no row made."""
-        if self._lookups is not None:
+        if self._plain_paths is not None:
             try:
-                columns = [[record[key] for record in records] for _, key in self._lookups]
+                columns = [[record[path] for record in records] for path in self._plain_paths]
             except KeyError:  # a field spelled otherwise: the case-insensitive way
                 pass
             else:
