@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 
 from mwaa_kit.contract.configuration import refuse_forced_overrides
@@ -121,8 +122,14 @@ class ComposeEnvironment:
         self.env_file = self.compose_dir / "compose.env"
         self.name = "mwaa-kit-" + project.environment_name.lower()
 
+    @cached_property
+    def command(self) -> list[str] | None:
+        """compose_command(), asked once: it starts the engines' probes (`docker info`...)
+        and `up` polls containers() until the webserver serves."""
+        return compose_command()
+
     def _compose(self, *arguments: str, check: bool = True, capture: bool = True):
-        command = compose_command()
+        command = self.command
         if command is None:
             raise ContainerEngineUnavailableError(
                 "No container engine answers: install Docker (with Compose v2) or podman and "
@@ -240,7 +247,7 @@ class ComposeEnvironment:
     def down(self, purge: bool = False) -> None:
         if self.env_file.exists():
             self._compose("down", *(["-v"] if purge else []), check=False)
-        if is_podman_compose(compose_command() or ["podman-compose"]):
+        if is_podman_compose(self.command or ["podman-compose"]):
             self._remove_podman_leftovers(purge)
 
     def _remove_podman_leftovers(self, purge: bool) -> None:
@@ -263,8 +270,7 @@ class ComposeEnvironment:
 
     def containers(self) -> list[dict]:
         """name, service and state of each container of the stack."""
-        command = compose_command()
-        if command and not is_podman_compose(command):
+        if self.command and not is_podman_compose(self.command):
             out = self._compose("ps", "-a", "--format", "json", check=False).stdout
             return [{"name": r["Name"], "service": r["Service"], "state": r["State"]}
                     for r in _json_objects(out)]
