@@ -102,6 +102,14 @@ class AirflowVersion:
     notes: tuple[str, ...] = ()
     lock_extras: tuple[str, ...] = ()
     lock_requirements: tuple[str, ...] = ()
+    image_requirements: tuple[str, ...] = ()  # other packages the image installs with Airflow
+
+    @property
+    def base_requirements(self) -> tuple[str, ...]:
+        """What MWAA's image installs before any user requirement: Airflow, the packages
+        its bootstrap adds (apache-airflow-core[gunicorn] from 3.2) and its providers."""
+        return (f"apache-airflow=={self.airflow_version}", *self.image_requirements,
+                *self.preinstalled_providers)
 
     @property
     def major(self) -> int:
@@ -192,6 +200,7 @@ def _load_version(path: Path) -> AirflowVersion:
         lock_path=LOCKS_DIR / _require(data, "lock", str, where),
         essential_pins=_string_tuple(data, "essential_pins", where),
         preinstalled_providers=_string_tuple(data, "preinstalled_providers", where),
+        image_requirements=_string_tuple(data, "image_requirements", where, required=False),
         forced_config=forced,
         webserver_component=webserver,
         default_config=_config_table(data, "default_config", where),

@@ -42,7 +42,8 @@ def lock_inputs(version: catalog.AirflowVersion) -> list[str]:
     extras = f"[{','.join(version.lock_extras)}]" if version.lock_extras else ""
     airflow = f"apache-airflow{extras}=={version.airflow_version}"
     essential = [pin for pin in version.essential_pins if not pin.startswith("apache-airflow==")]
-    return [airflow, *version.preinstalled_providers, *essential, *version.lock_requirements]
+    return [airflow, *version.image_requirements, *version.preinstalled_providers, *essential,
+            *version.lock_requirements]
 
 
 def compile_command(version: catalog.AirflowVersion, input_path: Path, uv: str) -> list[str]:

@@ -131,8 +131,7 @@ def resolve(version: catalog.AirflowVersion, requirements_text: str, workdir: Pa
     essential = workdir / "essential-pins.txt"
     essential.write_text("\n".join(version.essential_pins) + "\n")
     base = workdir / "image.in"
-    base.write_text("\n".join([f"apache-airflow=={version.airflow_version}",
-                               *version.preinstalled_providers]) + "\n")
+    base.write_text("\n".join(version.base_requirements) + "\n")
     user = workdir / "requirements.txt"
     user.write_text(effective_requirements(requirements_text, constraints))
     command = [

@@ -68,7 +68,7 @@ def environment_key(
         version.airflow_version,
         version.python_version,
         "\n".join(version.essential_pins),
-        "\n".join(version.preinstalled_providers),
+        "\n".join(version.base_requirements),
         constraints_text,
         requirements_text,
     ):
@@ -144,7 +144,7 @@ def _install(version, requirements_text, constraints_text, path, environ, log_pa
         venv = [find_uv_bin(), "venv", "--quiet", "--python", str(python), str(path / "venv")]
         _run(venv, env, log)
         report(f"Installing Airflow {version.airflow_version} and MWAA's providers")
-        base = [f"apache-airflow=={version.airflow_version}", *version.preinstalled_providers]
+        base = list(version.base_requirements)
         _run(_uv_install(path, ["-c", str(constraints_path), "-c", str(essential_path), *base]),
              env, log)
         if _has_requirements(requirements_text):

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from mwaa_kit import catalog
+
 # PostgreSQL runs as the `postgres` user when the tests run as root, so projects live
 # under a folder every user can traverse (pytest's own tmp folders are owner-only).
 E2E_ROOT = Path(os.environ.get("MWAA_KIT_E2E_ROOT", "/tmp/mwaa-kit-e2e"))
-AIRFLOW_VERSION = os.environ.get("MWAA_KIT_AIRFLOW_VERSION", "3.0.6")
+AIRFLOW_VERSION = os.environ.get("MWAA_KIT_AIRFLOW_VERSION", catalog.DEFAULT_VERSION)
 
 
 def run_cli(*arguments: str, project: Path, check: bool = False, timeout: float = 1500):

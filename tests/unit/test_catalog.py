@@ -15,7 +15,8 @@ from packaging.requirements import Requirement
 from mwaa_kit import catalog
 from mwaa_kit.catalog import locks
 
-EXPECTED = {"2.10.3": "3.11", "2.11.0": "3.12", "3.0.6": "3.12"}
+EXPECTED = {"2.10.3": "3.11", "2.11.0": "3.12", "2.11.2": "3.12", "3.0.6": "3.12", "3.2.1": "3.12",
+            "3.3.1": "3.12"}
 
 
 @pytest.fixture(params=sorted(EXPECTED))
@@ -25,13 +26,14 @@ def version(request) -> catalog.AirflowVersion:
 
 def test_every_version_file_loads_and_is_supported():
     files = sorted(path.stem for path in catalog.VERSIONS_DIR.glob("*.toml"))
-    assert catalog.supported_versions() == ["2.10.3", "2.11.0", "3.0.6"]
+    assert catalog.supported_versions() == ["2.10.3", "2.11.0", "2.11.2", "3.0.6", "3.2.1",
+                                            "3.3.1"]
     assert sorted(files) == sorted(catalog.supported_versions())
 
 
-def test_default_version_is_306():
-    assert catalog.DEFAULT_VERSION == "3.0.6"
-    assert catalog.DEFAULT_VERSION in catalog.supported_versions()
+def test_default_version_is_mwaas_newest():
+    assert catalog.DEFAULT_VERSION == "3.3.1"
+    assert catalog.DEFAULT_VERSION == catalog.supported_versions()[-1]
 
 
 def test_python_versions_match_mwaa(version):
@@ -47,6 +49,9 @@ def test_release_dates_are_dates():
     assert catalog.get_version("2.11.0").release_date == datetime.date(2025, 5, 20)
     assert catalog.get_version("2.10.3").release_date == datetime.date(2024, 11, 5)
     assert catalog.get_version("3.0.6").lock_exclude_newer == datetime.date(2025, 8, 30)
+    assert catalog.get_version("2.11.2").release_date == datetime.date(2026, 3, 14)
+    assert catalog.get_version("3.2.1").release_date == datetime.date(2026, 4, 22)
+    assert catalog.get_version("3.3.1").release_date == datetime.date(2026, 8, 12)
 
 
 def test_major_webserver_component_and_execution_env():
@@ -71,7 +76,7 @@ def test_unknown_version_lists_supported_versions():
     assert isinstance(raised.value, ValueError)
     assert str(raised.value) == (
         "Airflow 2.9.9 is not in the MWAA catalog. "
-        "Supported versions: 2.10.3, 2.11.0, 3.0.6."
+        "Supported versions: 2.10.3, 2.11.0, 2.11.2, 3.0.6, 3.2.1, 3.3.1."
     )
 
 
