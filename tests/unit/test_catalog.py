@@ -33,7 +33,7 @@ def test_every_version_file_loads_and_is_supported():
 
 def test_default_version_is_mwaas_newest():
     assert catalog.DEFAULT_VERSION == "3.3.1"
-    assert catalog.DEFAULT_VERSION == catalog.supported_versions()[-1]
+    assert catalog.supported_versions()[-1] == catalog.DEFAULT_VERSION
 
 
 def test_python_versions_match_mwaa(version):
