@@ -185,8 +185,11 @@ class NativeEnvironment:
         ui = ui_port or processes.free_port(DEFAULT_UI_PORT)
         if not ui_port and ui != DEFAULT_UI_PORT:
             self.report(f"Port {DEFAULT_UI_PORT} is in use; the UI will listen on {ui}")
+        # Airflow's log servers default to fixed ports (8793, 8794): a second environment
+        # on the machine could not start its own.
         return {"ui": ui, "aws": processes.free_port(), "postgres": processes.free_port(),
-                "salesforce": processes.free_port(), "mwaa": processes.free_port()}
+                "salesforce": processes.free_port(), "mwaa": processes.free_port(),
+                "worker_logs": processes.free_port(), "trigger_logs": processes.free_port()}
 
     def _runtime_environment(self, ports: dict[str, int]) -> tuple[dict, dict]:
         """Variables pointing Airflow's AWS and Salesforce clients at the emulators."""
@@ -214,6 +217,8 @@ class NativeEnvironment:
             ),
             _MAJOR[self.version.major]["rescan"]: "5",
             "scheduler.min_file_process_interval": "5",
+            "logging.worker_log_server_port": str(ports["worker_logs"]),
+            "logging.trigger_log_server_port": str(ports["trigger_logs"]),
         }
         if self.version.major >= 3:
             options.update({
