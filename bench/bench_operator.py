@@ -2,7 +2,7 @@
 simple-salesforce, over 1,000,000 Opportunity rows, in one run: rows/s and peak RSS.
 
     python bench/bench_operator.py [--rows 1000000] [--fmt ndjson|csv|json]
-                                   [--state-dir DIR] [--airflow-version 3.0.6]
+                                   [--state-dir DIR] [--airflow-version VERSION]
                                    [--only NAME ...] [--repeat N] [--profile] [--json]
 
 Everything is real and runs as it runs on MWAA, locally:

@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
+from mwaa_kit import catalog  # noqa: E402
 from mwaa_kit.emulators.aws.server import start_moto  # noqa: E402
 from mwaa_kit.emulators.mwaa.server import client_environment, start_mwaa_emulator  # noqa: E402
 from mwaa_kit.runtime import processes  # noqa: E402
@@ -92,7 +93,7 @@ def _setup(scratch: Path, s3_url: str, mwaa_url: str) -> Path:
                         **credentials)
     mwaa.create_environment(
         Name=NAME, ExecutionRoleArn="arn:aws:iam::123456789012:role/bench",
-        SourceBucketArn=f"arn:aws:s3:::{BUCKET}", DagS3Path="dags", AirflowVersion="3.0.6",
+        SourceBucketArn=f"arn:aws:s3:::{BUCKET}", DagS3Path="dags", AirflowVersion=catalog.DEFAULT_VERSION,
         NetworkConfiguration={"SubnetIds": ["subnet-1", "subnet-2"],
                               "SecurityGroupIds": ["sg-1"]})
     while mwaa.get_environment(Name=NAME)["Environment"]["Status"] != "AVAILABLE":

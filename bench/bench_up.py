@@ -5,7 +5,7 @@
 would work. Cold = no cached virtualenv (uv's download cache stays warm, so network
 speed is left out); warm = `down` then `up` again, as a developer does every morning.
 
-    python bench/bench_up.py [--version 3.0.6] [--keep]
+    python bench/bench_up.py [--version VERSION (default: the catalog's)] [--keep]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mwaa_kit import catalog  # noqa: E402
 from mwaa_kit.runtime import processes  # noqa: E402
 from mwaa_kit.runtime.native import postgres  # noqa: E402
 
@@ -117,7 +118,7 @@ def time_standalone(airflow_bin: Path, dags: Path, home: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--version", default="3.0.6")
+    parser.add_argument("--version", default=catalog.DEFAULT_VERSION)
     parser.add_argument("--keep", action="store_true", help="keep the scratch folders")
     arguments = parser.parse_args()
 

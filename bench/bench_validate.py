@@ -9,7 +9,7 @@ The two commands run alternately --repeat times (the machine's noise then hits b
 alike); the run prints the median of each and whether both found the same files with
 import errors.
 
-    python bench/bench_validate.py [--files 200] [--version 3.0.6] [--repeat 3] [--keep]
+    python bench/bench_validate.py [--files 200] [--version VERSION] [--repeat 3] [--keep]
 """
 
 from __future__ import annotations
