@@ -93,7 +93,8 @@ def _setup(scratch: Path, s3_url: str, mwaa_url: str) -> Path:
                         **credentials)
     mwaa.create_environment(
         Name=NAME, ExecutionRoleArn="arn:aws:iam::123456789012:role/bench",
-        SourceBucketArn=f"arn:aws:s3:::{BUCKET}", DagS3Path="dags", AirflowVersion=catalog.DEFAULT_VERSION,
+        SourceBucketArn=f"arn:aws:s3:::{BUCKET}", DagS3Path="dags",
+        AirflowVersion=catalog.DEFAULT_VERSION,
         NetworkConfiguration={"SubnetIds": ["subnet-1", "subnet-2"],
                               "SecurityGroupIds": ["sg-1"]})
     while mwaa.get_environment(Name=NAME)["Environment"]["Status"] != "AVAILABLE":
