@@ -77,9 +77,17 @@ class MwaaFacts:
     secrets_backend_kwargs: dict[str, str]
     startup_timeout_seconds: int
     requirements_timeout_seconds: int
+    # WebserverAccessMode -> the oldest Airflow version ("3.2") an environment may use it on
+    webserver_access_modes: dict[str, str] = field(default_factory=dict)
 
     def is_protected_env_var(self, name: str) -> bool:
         return name in self.protected_env_vars or name.startswith(self.protected_prefixes)
+
+    def access_mode_allowed(self, mode: str, airflow_version: str) -> bool:
+        """True when MWAA lets an environment on `airflow_version` use WebserverAccessMode
+        `mode` (False for a mode MWAA does not have)."""
+        since = self.webserver_access_modes.get(mode)
+        return since is not None and _version_key(airflow_version) >= _version_key(since)
 
 
 @dataclass(frozen=True)
@@ -250,6 +258,11 @@ def mwaa() -> MwaaFacts:
         except TypeError as error:
             raise CatalogError(f"{where}: environment class {name}: {error}") from error
     secrets = _require(data, "secrets", dict, where)
+    access_modes = _require(data, "webserver_access_modes", dict, where)
+    for mode, since in access_modes.items():
+        if not isinstance(since, str) or not re.fullmatch(r"\d+(\.\d+)*", since):
+            raise CatalogError(f"{where}: webserver_access_modes.{mode} must be an Airflow "
+                               f"version such as \"3.2\", not {since!r}")
     return MwaaFacts(
         default_version=_require(data, "default_version", str, where),
         protected_env_vars=_string_tuple(data, "protected_env_vars", where),
@@ -260,6 +273,7 @@ def mwaa() -> MwaaFacts:
         secrets_backend_kwargs=dict(_require(secrets, "kwargs", dict, where)),
         startup_timeout_seconds=_require(data, "startup_timeout_seconds", int, where),
         requirements_timeout_seconds=_require(data, "requirements_timeout_seconds", int, where),
+        webserver_access_modes=dict(access_modes),
     )
 
 

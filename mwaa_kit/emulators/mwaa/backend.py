@@ -138,6 +138,7 @@ class MwaaBackend:
         _check_role(body["ExecutionRoleArn"])
         version = body.get("AirflowVersion", catalog.DEFAULT_VERSION)
         _check_airflow_version(version)
+        _check_access_mode(body.get("WebserverAccessMode", "PRIVATE_ONLY"), version)
         environment_class = body.get("EnvironmentClass", "mw1.small")
         _check_environment_class(environment_class)
         bucket = self._check_bucket(body["SourceBucketArn"])
@@ -209,6 +210,11 @@ class MwaaBackend:
             _check_role(changes["ExecutionRoleArn"])
         if "AirflowVersion" in changes:
             _check_airflow_version(changes["AirflowVersion"])
+        if "AirflowVersion" in changes or "WebserverAccessMode" in changes:
+            # the mode the environment will have, on the version it will run
+            _check_access_mode(
+                changes.get("WebserverAccessMode", environment["WebserverAccessMode"]),
+                changes.get("AirflowVersion", environment["AirflowVersion"]))
         if "EnvironmentClass" in changes:
             _check_environment_class(changes["EnvironmentClass"])
         if "SourceBucketArn" in changes:
@@ -476,6 +482,19 @@ def _check_airflow_version(version: str) -> None:
     if version not in supported:
         raise ValidationError(f"Airflow version {version} is not supported. Supported "
                               f"versions: {', '.join(supported)}.")
+
+
+def _check_access_mode(mode: str, version: str) -> None:
+    """MWAA's WebserverAccessMode values, each from the Airflow version the catalog says."""
+    modes = catalog.mwaa().webserver_access_modes
+    if mode not in modes:
+        raise ValidationError(
+            f"1 validation error detected: Value '{mode}' at 'webserverAccessMode' failed to "
+            f"satisfy constraint: Member must satisfy enum value set: [{', '.join(modes)}]")
+    if not catalog.mwaa().access_mode_allowed(mode, version):
+        raise ValidationError(
+            f"WebserverAccessMode {mode} is only available for Apache Airflow version "
+            f"{modes[mode]} and later; the environment would run Airflow {version}.")
 
 
 def _check_environment_class(name: str) -> None:
