@@ -26,7 +26,6 @@ DEFAULT_ENV_NAME = "MwaaEnvironment"
 DEFAULT_CLASS = "mw1.small"
 DEFAULT_CIDR = "172.31.0.0/16"
 
-WEBSERVER_ACCESS_MODES = ("PUBLIC_ONLY", "PRIVATE_ONLY")
 SECRETS_BACKENDS = ("Airflow", "SecretsManager")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 ENCRYPTIONS = ("s3", "kms")
@@ -327,10 +326,6 @@ def load_settings(context: dict[str, Any], base_dir: Path | str = ".") -> Settin
         "schedulers", ctx.get("schedulers", default_schedulers), 1 if micro else 2,
         1 if micro else 5,
     )
-    values["webserver_access_mode"] = _choice(
-        "webserverAccessMode", ctx.get("webserverAccessMode", "PRIVATE_ONLY"),
-        WEBSERVER_ACCESS_MODES,
-    )
     default_version = project.airflow_version if from_toml else catalog.DEFAULT_VERSION
     version = _string("airflowVersion", ctx.get("airflowVersion", default_version))
     try:
@@ -338,6 +333,15 @@ def load_settings(context: dict[str, Any], base_dir: Path | str = ".") -> Settin
     except catalog.UnknownVersionError as error:
         raise InfraContextError(f"context airflowVersion: {error}") from None
     values["airflow_version"] = version
+    access_modes = catalog.mwaa().webserver_access_modes
+    access_mode = _choice("webserverAccessMode", ctx.get("webserverAccessMode", "PRIVATE_ONLY"),
+                          tuple(access_modes))
+    if not catalog.mwaa().access_mode_allowed(access_mode, version):
+        raise InfraContextError(
+            f"context webserverAccessMode={access_mode} needs Airflow "
+            f"{access_modes[access_mode]} or later (MWAA refuses it); airflowVersion is "
+            f"{version}.")
+    values["webserver_access_mode"] = access_mode
     values["secrets_backend"] = _choice(
         "secretsBackend", ctx.get("secretsBackend", "SecretsManager"), SECRETS_BACKENDS
     )

@@ -50,6 +50,12 @@ def test_json_types_from_cdk_json_are_accepted(load):
     assert settings.subnet_ids == ("subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2")
 
 
+def test_public_and_private_access_from_airflow_3_2(load):
+    settings = load(webserverAccessMode="PUBLIC_AND_PRIVATE", airflowVersion="3.2.1")
+    assert (settings.webserver_access_mode, settings.airflow_version) == (
+        "PUBLIC_AND_PRIVATE", "3.2.1")
+
+
 @pytest.mark.parametrize(
     ("context", "message"),
     [
@@ -74,7 +80,10 @@ def test_json_types_from_cdk_json_are_accepted(load):
         ({"maxWorkers": "3", "minWorkers": "4"}, "minWorkers=4 must be between 1 and 3"),
         ({"schedulers": "1"}, "schedulers=1 must be between 2 and 5"),
         ({"environmentClass": "mw1.micro", "schedulers": "2"}, "between 1 and 1"),
-        ({"webserverAccessMode": "PUBLIC"}, "is not one of: PUBLIC_ONLY, PRIVATE_ONLY"),
+        ({"webserverAccessMode": "PUBLIC"},
+         "is not one of: PRIVATE_ONLY, PUBLIC_ONLY, PUBLIC_AND_PRIVATE"),
+        ({"webserverAccessMode": "PUBLIC_AND_PRIVATE", "airflowVersion": "3.0.6"},
+         "webserverAccessMode=PUBLIC_AND_PRIVATE needs Airflow 3.2 or later"),
         ({"secretsBackend": "Vault"}, "is not one of: Airflow, SecretsManager"),
         ({"airflowVersion": "2.4.3"}, "Airflow 2.4.3 is not in the MWAA catalog"),
         ({"encryption": "aes"}, "encryption='aes'"),
