@@ -7,7 +7,9 @@ refused, naming the variable, rather than silently ignored.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -40,20 +42,26 @@ def run_startup_script(
     with tempfile.TemporaryDirectory(prefix="mwaa-kit-startup-") as scratch:
         dump = Path(scratch) / "env"
         env = {**base_env, "_MWAA_KIT_ENV_DUMP": str(dump)}
-        try:
-            result = subprocess.run(
-                ["bash", "-c", _RUNNER, str(script)], env=env, cwd=cwd, timeout=timeout,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            )
-        except subprocess.TimeoutExpired:
+        # Its own session, so that at the time limit the script's children (a `sleep`, a
+        # download) are stopped with it rather than left running.
+        with subprocess.Popen(
+            ["bash", "-c", _RUNNER, str(script)], env=env, cwd=cwd, start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ) as process:
+            try:
+                output, _ = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+                raise StartupScriptError(
+                    f"{script}: still running after MWAA's {int(timeout)} s limit. "
+                    "Move slow work out of the startup script."
+                ) from None
+        if process.returncode != 0:
             raise StartupScriptError(
-                f"{script}: still running after MWAA's {int(timeout)} s limit. "
-                "Move slow work out of the startup script."
-            ) from None
-        if result.returncode != 0:
-            raise StartupScriptError(
-                f"{script}: exited with status {result.returncode}; MWAA would not start "
-                f"the environment. Its output:\n{result.stdout.strip()}"
+                f"{script}: exited with status {process.returncode}; MWAA would not start "
+                f"the environment. Its output:\n{output.strip()}"
             )
         after = _parse_env_dump(dump.read_bytes()) if dump.exists() else {}
     exported = {
@@ -62,7 +70,7 @@ def run_startup_script(
         if name not in _SHELL_NOISE and base_env.get(name) != value
     }
     refuse_protected(script, exported)
-    return StartupResult(exported=exported, output=result.stdout)
+    return StartupResult(exported=exported, output=output)
 
 
 def refuse_protected(script: Path, exported: dict[str, str]) -> None:

@@ -49,3 +49,20 @@ def test_timeout_is_enforced(tmp_path):
     script = _script(tmp_path, "sleep 30\n")
     with pytest.raises(StartupScriptError, match="limit"):
         run_startup_script(script, BASE, cwd=tmp_path, timeout=1)
+
+
+def test_timeout_stops_the_scripts_children_too(tmp_path):
+    script = _script(tmp_path, f"sleep 400 &\necho $! > {tmp_path}/child.pid\nsleep 30\n")
+    with pytest.raises(StartupScriptError, match="limit"):
+        run_startup_script(script, BASE, cwd=tmp_path, timeout=1)
+    child = int((tmp_path / "child.pid").read_text())
+    state = _process_state(child)
+    assert state in (None, "Z"), f"the script's child {child} is still running ({state})"
+
+
+def _process_state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
