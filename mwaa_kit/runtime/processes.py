@@ -63,17 +63,42 @@ def is_alive(record: ProcessRecord) -> bool:
     )
 
 
-def stop(record: ProcessRecord, timeout: float = 20) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left after `timeout`."""
-    if not is_alive(record):
-        return
+def stop(record: ProcessRecord, timeout: float = 20) -> bool:
+    """SIGTERM the process group, then SIGKILL whatever is left of it after `timeout`;
+    False when nothing of it was running.
+
+    The whole group, not only its leader: after a crash of the leader (kill -9 of the
+    scheduler) its workers and log server live on in the group with PPID 1. A pid is never
+    reused while a group of that id has members, so members found for a dead leader are
+    this record's own, never another program's.
+    """
+    if not is_alive(record) and not group_members(record.pid):
+        return False
     _signal_group(record.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not is_alive(record):
-            return
+        if not group_members(record.pid):
+            return True
         time.sleep(0.2)
     _signal_group(record.pid, signal.SIGKILL)
+    while group_members(record.pid) and time.monotonic() < deadline + 5:
+        time.sleep(0.1)
+    return True
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group `pgid`, from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
 
 
 def free_port(preferred: int | None = None) -> int:

@@ -457,8 +457,7 @@ class NativeEnvironment:
         state = self._load_state()
         stopped = []
         for record in reversed(self._records(state)):
-            if processes.is_alive(record):
-                processes.stop(record)
+            if processes.stop(record):  # a crashed leader's orphans are stopped too
                 stopped.append(record.name)
         if state:
             state["processes"] = []
