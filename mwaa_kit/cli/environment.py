@@ -11,7 +11,7 @@ from mwaa_kit.cli.output import friendly_errors, print_json, progress, project_o
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime import select
 from mwaa_kit.runtime.native import control_plane
-from mwaa_kit.runtime.native.environment import NativeEnvironment
+from mwaa_kit.runtime.native.environment import ROOT_NOTE, NativeEnvironment
 
 runtime_option = click.option(
     "--runtime", type=click.Choice(["auto", *select.RUNTIMES]), default=None,
@@ -62,6 +62,8 @@ def up(project_dir, runtime, port, workers, dags_from, quiet):
         stdout.print("  tasks run on the LocalExecutor natively (MWAA: Celery on SQS)")
         stdout.print(f"  MWAA API: {state['mwaa_url']} (environment {project.environment_name}"
                      f"; `mwaa-kit promote --target local`)", soft_wrap=True)
+        if state.get("runs_as_root"):
+            stdout.print(f"  [yellow]runs as root:[/] {ROOT_NOTE}", soft_wrap=True)
     else:
         stdout.print(f"  {workers} Celery worker(s) fed by SQS on LocalStack")
 
@@ -123,6 +125,8 @@ def status(project_dir, output_format):
         stdout.print(f"UI: {current.ui_url}")
     if current.mwaa_url:
         stdout.print(f"MWAA API: {current.mwaa_url} (DAGs from the {current.dags_from})")
+    if current.runs_as_root:
+        stdout.print(f"[yellow]Runs as root:[/] {ROOT_NOTE}", soft_wrap=True)
     if not current.running:
         raise SystemExit(1)
 

@@ -10,6 +10,7 @@ LocalExecutor in place of Celery on SQS; `status` says so.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import ssl
@@ -41,6 +42,17 @@ _MAJOR = {
 }
 
 
+ROOT_NOTE = ("Airflow and its tasks run as root here, unlike MWAA, whose image runs them as "
+             "the user `airflow`: a task that writes outside /usr/local/airflow and /tmp "
+             "(or pip-installs at run time) works here and fails on MWAA. The compose runtime "
+             "runs them as MWAA does.")
+
+
+def started_as_root() -> bool:
+    """Whether `up` starts Airflow as root (native processes run as whoever runs `up`)."""
+    return os.geteuid() == 0
+
+
 class EnvironmentNotRunningError(RuntimeError):
     """A command needs the local environment, and it is not up."""
 
@@ -57,6 +69,7 @@ class Status:
     airflow_version: str | None
     executor: str
     database: str | None
+    runs_as_root: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -71,6 +84,8 @@ class Status:
             "mwaa_api_url": self.mwaa_url,
             "dags_from": self.dags_from,
             "processes": self.processes,
+            "runs_as_root": self.runs_as_root,
+            **({"runs_as_root_note": ROOT_NOTE} if self.runs_as_root else {}),
         }
 
 
@@ -120,6 +135,8 @@ class NativeEnvironment:
             airflow_version=state.get("airflow_version"),
             executor=EXECUTOR,
             database=state.get("database"),
+            # As `up` recorded it; before any `up`, as the next one would run.
+            runs_as_root=state.get("runs_as_root", started_as_root()),
         )
 
     # ------------------------------------------------------------------- up
@@ -149,6 +166,7 @@ class NativeEnvironment:
             "mwaa_url": f"http://127.0.0.1:{ports['mwaa']}",
             "ports": ports,
             "dags_from": dags_from,
+            "runs_as_root": started_as_root(),
             "processes": [],
         }
         try:
