@@ -144,7 +144,8 @@ def test_a_failed_update_keeps_the_running_versions_and_rollback_restores(local)
     assert "cannot reach the vault" in environment["LastUpdate"]["Error"]["ErrorMessage"]
     assert environment["StartupScriptS3ObjectVersion"] == good["StartupScriptS3ObjectVersion"]
     assert _running(local)  # MWAA keeps the previous versions running, and so does the kit
-    home_script = root / ".mwaa-kit" / "airflow-home" / "startup" / "startup.sh"
+    state = json.loads((root / ".mwaa-kit" / "native" / "state.json").read_text())
+    home_script = Path(state["airflow_home"]) / "startup" / "startup.sh"
     assert home_script.read_text() == original
     startup.write_text(original)  # mended in the project; rollback re-applies the last good
 

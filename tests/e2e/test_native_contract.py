@@ -217,7 +217,8 @@ def test_second_up_is_harmless_and_a_restart_installs_nothing(running_project):
     assert "already up" in again.stderr
     assert _status(running_project)["processes"] == before["processes"]
 
-    install_log = running_project / ".mwaa-kit/airflow-home/logs/requirements-install.log"
+    install_log = (running_project / ".mwaa-kit/airflow-home" / AIRFLOW_VERSION
+                   / "logs/requirements-install.log")
     size = install_log.stat().st_size if install_log.exists() else 0
     run_cli("down", project=running_project, check=True)
     assert not _status(running_project)["running"]

@@ -99,7 +99,11 @@ class NativeEnvironment:
         self.state_dir = project.state_dir
         self.native_dir = self.state_dir / "native"
         self.logs_dir = self.native_dir / "logs"
-        self.home = self.state_dir / "airflow-home"
+        # One AIRFLOW_HOME and one database per Airflow version: switching `airflow_version`
+        # never runs one version on another's airflow.cfg or schema; emulated AWS, the
+        # Salesforce stub's data and the admin password are shared by every version.
+        self.home = self.state_dir / "airflow-home" / self.version.airflow_version
+        self.database = postgres.database_name(self.version.airflow_version)
         self.state_file = self.native_dir / "state.json"
         self.ca_bundle = self.native_dir / "ca-bundle.pem"
 
@@ -145,10 +149,14 @@ class NativeEnvironment:
         `dags_from`: "project" links the project's dags/ live; "bucket" mirrors the
         environment bucket's dags/, so only promoted DAGs run, as on MWAA."""
         current = self.status()
-        if current.running:
+        if current.running and current.airflow_version == self.version.airflow_version:
             self.report("The local environment is already up")
             return self._load_state()
-        if current.processes:  # a crash or a half-finished start: clear it first
+        if current.running:  # mwaa-kit.toml now asks for another version
+            self.report(f"Stopping Airflow {current.airflow_version} to switch to "
+                        f"{self.version.airflow_version}")
+            self.down()
+        elif current.processes:  # a crash or a half-finished start: clear it first
             self.report("Stopping what is left of the previous run")
             self.down()
 
@@ -161,6 +169,7 @@ class NativeEnvironment:
         prepared = self._prepare(bundle, ports)
         state = {
             "airflow_version": self.version.airflow_version,
+            "airflow_home": str(self.home),
             "virtualenv": str(prepared.virtualenv.path),
             "ui_url": f"http://127.0.0.1:{ports['ui']}",
             "mwaa_url": f"http://127.0.0.1:{ports['mwaa']}",
@@ -263,7 +272,7 @@ class NativeEnvironment:
         except postgres.PostgresUnavailableError as error:
             self.report(f"WARNING: {error} Falling back to SQLite, which MWAA never uses.")
             return f"sqlite:///{self.home / 'airflow.db'}"
-        return postgres.PostgresServer(Path(), Path(), ports["postgres"]).url
+        return postgres.url(ports["postgres"], self.database)
 
     # ------------------------------------------------------------- services
     def _start_services(self, ports: dict, seed: aws_seed.Seed, state: dict) -> None:
@@ -272,7 +281,7 @@ class NativeEnvironment:
             postgres.find_bin_dir()
             self.report("Starting PostgreSQL (the metadata database)")
             record = postgres.start(self.native_dir / "postgres", self._log("postgres"),
-                                    ports["postgres"])
+                                    ports["postgres"], self.database)
             records.append(record.to_dict())
             state["database"] = "postgresql"
         except postgres.PostgresUnavailableError:
@@ -349,7 +358,8 @@ class NativeEnvironment:
         """Migrate the database and create the UI user, unless this database was already
         set up by this very virtualenv (a warm `up` skips a few seconds of Airflow CLI)."""
         # Kept inside the data folder so it disappears with the data it describes.
-        marker = self.native_dir / "postgres" / f"mwaa-kit-{prepared.virtualenv.path.name}"
+        marker = (self.native_dir / "postgres"
+                  / f"mwaa-kit-{self.database}-{prepared.virtualenv.path.name}")
         if state.get("database") == "postgresql" and marker.exists():
             return
         self.report("Migrating the metadata database")
@@ -506,8 +516,9 @@ class NativeEnvironment:
                 "The local environment is not running. Start it with `mwaa-kit up`."
             )
         env = json.loads((self.native_dir / "airflow-env.json").read_text())
-        return PreparedEnvironment(
-            home=self.home, virtualenv=Virtualenv(Path(state["virtualenv"]), False),
+        return PreparedEnvironment(  # the running version's home, whatever the toml says now
+            home=Path(state.get("airflow_home", self.home)),
+            virtualenv=Virtualenv(Path(state["virtualenv"]), False),
             constraints_source="", startup_exports={}, plugins=[], base_env=env,
         )
 
@@ -531,7 +542,8 @@ class NativeEnvironment:
         """A one-off Airflow CLI command with the environment of a worker."""
         prepared = self.prepared()
         return subprocess.run(
-            prepared.airflow(*arguments), env=prepared.env("worker"), cwd=self.home, text=True,
+            prepared.airflow(*arguments), env=prepared.env("worker"), cwd=prepared.home,
+            text=True,
             **({"capture_output": True} if capture else {"stdout": sys.stderr}),
         )
 
@@ -541,7 +553,7 @@ class NativeEnvironment:
         if run_id:
             command.append(run_id)
         result = subprocess.run(command, env=prepared.env("worker"), capture_output=True,
-                                text=True, cwd=self.home)
+                                text=True, cwd=prepared.home)
         return parse_run_states(result)
 
 

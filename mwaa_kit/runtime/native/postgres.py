@@ -3,6 +3,10 @@
 Uses the machine's PostgreSQL server binaries (Debian's `postgresql` package, Homebrew's
 `postgresql@16`, ...). PostgreSQL refuses to run as root, so under root the server runs
 as the `postgres` system user and its data folder is given to that user.
+
+One server (cluster) per project, one database per Airflow version in it: switching a
+project's `airflow_version` never hands one version's schema to another (Airflow 2.x
+cannot read a database migrated by 3.x), and switching back finds its own data again.
 """
 
 from __future__ import annotations
@@ -10,14 +14,13 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import re
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from mwaa_kit.runtime import processes
 
-DATABASE = "airflow"
 ROLE = "airflow"
 
 
@@ -25,15 +28,14 @@ class PostgresUnavailableError(RuntimeError):
     """No PostgreSQL server binaries on this machine (the caller may fall back to SQLite)."""
 
 
-@dataclass(frozen=True)
-class PostgresServer:
-    bin_dir: Path
-    data_dir: Path
-    port: int
+def database_name(airflow_version: str) -> str:
+    """The metadata database of one Airflow version: `airflow_3_3_1` for 3.3.1."""
+    return "airflow_" + re.sub(r"[^a-z0-9]+", "_", airflow_version.lower()).strip("_")
 
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg2://{ROLE}@127.0.0.1:{self.port}/{DATABASE}"
+
+def url(port: int, database: str) -> str:
+    """The SQLAlchemy URL of `database` on the kit's server at `port`."""
+    return f"postgresql+psycopg2://{ROLE}@127.0.0.1:{port}/{database}"
 
 
 def find_bin_dir() -> Path:
@@ -69,8 +71,9 @@ def _server_user() -> str | None:
     return "postgres"
 
 
-def start(data_dir: Path, log: Path, port: int) -> processes.ProcessRecord:
-    """Initialise the cluster on first use, start the server and create the database."""
+def start(data_dir: Path, log: Path, port: int, database: str) -> processes.ProcessRecord:
+    """Initialise the cluster on first use, start the server and create `database` in it
+    unless it exists."""
     bin_dir = find_bin_dir()
     user = _server_user()
     if not (data_dir / "PG_VERSION").exists():
@@ -87,7 +90,7 @@ def start(data_dir: Path, log: Path, port: int) -> processes.ProcessRecord:
         log=log, port=port, user=user,
     )
     processes.wait_for_port(port, record, timeout=60)
-    _create_database(bin_dir, port)
+    _create_database(bin_dir, port, database)
     return record
 
 
@@ -114,12 +117,14 @@ def _give_to(user: str, path: Path) -> None:
     path.chmod(0o700)
 
 
-def _create_database(bin_dir: Path, port: int) -> None:
+def _create_database(bin_dir: Path, port: int, database: str) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", database):  # spliced into SQL below
+        raise ValueError(f"not a plain database name: {database!r}")
     psql = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", ROLE, "-d",
             "postgres", "-tAc"]
     exists = subprocess.run(
-        [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
+        [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{database}'"],
         capture_output=True, text=True, check=True,
     )
     if exists.stdout.strip() != "1":
-        subprocess.run([*psql, f"CREATE DATABASE {DATABASE}"], capture_output=True, check=True)
+        subprocess.run([*psql, f"CREATE DATABASE {database}"], capture_output=True, check=True)
