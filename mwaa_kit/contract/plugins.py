@@ -29,15 +29,16 @@ def build_plugins_zip(plugins_dir: Path, destination: Path) -> Path:
         for path in plugins_dir.rglob("*")
         if path.is_file() and not _IGNORED_PARTS.intersection(path.parts) and path.suffix != ".pyc"
     )
+    links = [path for path in files if path.is_symlink()]
+    if links:  # refused before anything is written
+        raise PluginsError(
+            f"{links[0]}: is a symlink; MWAA does not follow links in plugins.zip. "
+            "Copy the file into plugins/ instead."
+        )
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_suffix(".zip.partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in files:
-            if path.is_symlink():
-                raise PluginsError(
-                    f"{path}: is a symlink; MWAA does not follow links in plugins.zip. "
-                    "Copy the file into plugins/ instead."
-                )
             entry = zipfile.ZipInfo(path.relative_to(plugins_dir).as_posix(), _FIXED_TIME)
             entry.external_attr = (stat.S_IFREG | 0o644) << 16
             entry.compress_type = zipfile.ZIP_DEFLATED

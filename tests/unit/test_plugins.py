@@ -70,3 +70,13 @@ def test_not_a_zip_is_a_clear_error(tmp_path):
     archive.write_text("not a zip")
     with pytest.raises(PluginsError, match="not a zip file"):
         extract_plugins_zip(archive, tmp_path / "plugins")
+
+
+def test_a_symlink_in_plugins_is_refused_and_no_partial_zip_is_left(tmp_path):
+    root = _plugins(tmp_path)
+    (root / "linked.py").symlink_to(tmp_path / "elsewhere.py")
+    (tmp_path / "elsewhere.py").write_text("X = 1\n")
+    out = tmp_path / "dist"
+    with pytest.raises(PluginsError, match="linked.py: is a symlink"):
+        build_plugins_zip(root, out / "plugins.zip")
+    assert not out.exists() or list(out.iterdir()) == []
