@@ -118,8 +118,14 @@ def ensure_virtualenv(
         fcntl.flock(lock, fcntl.LOCK_EX)  # another project may be building the same one
         if (path / _COMPLETE_MARKER).exists():
             return Virtualenv(path, installed_now=False)
-        _install(version, requirements_text, constraints_text, path, environ, log_path,
-                 report, timeout)
+        try:
+            _install(version, requirements_text, constraints_text, path, environ, log_path,
+                     report, timeout)
+        except BaseException:
+            # A failed install is never reused (no marker): keeping its few hundred MB
+            # in the cache would only fill the disk, one per failed attempt.
+            shutil.rmtree(path, ignore_errors=True)
+            raise
     return Virtualenv(path, installed_now=True)
 
 
