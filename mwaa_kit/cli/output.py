@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(stderr=True, highlight=False)
 stdout = Console(highlight=False)
@@ -54,7 +55,9 @@ def friendly_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except _user_facing_types() as error:
-            console.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+            # escape: messages name TOML tables ([airflow_config], [targets.prod]) that
+            # rich would otherwise take for markup and swallow.
+            console.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
             sys.exit(1)
 
     return wrapper
