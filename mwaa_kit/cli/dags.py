@@ -66,7 +66,10 @@ def trigger(project_dir, dag_id, wait, timeout, output_format):
                           + (result.stderr or result.stdout)[-2000:])
             sys.exit(1)
     if not wait:
-        stdout.print(f"Triggered {dag_id}: run {run_id}")
+        if output_format == "json":
+            print_json({"dag_id": dag_id, "run_id": run_id, "state": "queued"})
+        else:
+            stdout.print(f"Triggered {dag_id}: run {run_id}")
         return
     deadline = time.monotonic() + timeout
     with console.status(f"Waiting for {dag_id} run {run_id}") as spinner:
