@@ -114,6 +114,11 @@ def _supervise(commands: list[list[str]], env: dict[str, str]) -> int:
 
 def _init(prepared: PreparedEnvironment) -> int:
     env = prepared.env("scheduler")
+    # One database per Airflow version in the postgres volume (MWAA_KIT_DATABASE): after
+    # a version switch, `db migrate` never meets the other version's schema.
+    script = Path(__file__).resolve().parent.parent / "in_airflow" / "create_database.py"
+    subprocess.run([str(prepared.virtualenv.python), str(script),
+                    os.environ["MWAA_KIT_DATABASE_URL"]], env=env, check=True, cwd=HOME)
     subprocess.run(prepared.airflow("db", "migrate"), env=env, check=True, cwd=HOME)
     password = Path("/mwaa/state/admin-password.json")
     if not password.exists():

@@ -26,6 +26,7 @@ from mwaa_kit.emulators.aws.seed import load_seed
 from mwaa_kit.project import Project
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native.environment import parse_run_states
+from mwaa_kit.runtime.native.postgres import database_name
 
 KIT_SOURCE = Path(__file__).resolve().parents[3]
 COMPOSE_FILE = KIT_SOURCE / "docker-compose.yml"
@@ -203,6 +204,7 @@ class ComposeEnvironment:
             key_file.chmod(0o600)
         values = {
             "AIRFLOW_VERSION": self.version.airflow_version,
+            "MWAA_KIT_DATABASE": database_name(self.version.airflow_version),
             "MWAA_KIT_SOURCE": str(KIT_SOURCE),
             "MWAA_KIT_PROJECT_DIR": str(self.project.root),
             "MWAA_KIT_ENVIRONMENT_NAME": self.project.environment_name,
