@@ -1,10 +1,12 @@
-"""The configuration check: options MWAA refuses, and options Airflow does not know."""
+"""The configuration check: options MWAA refuses, options Airflow does not know, and
+seed.toml (what `up` creates in the emulators), checked before anything starts."""
 
 from __future__ import annotations
 
 from mwaa_kit.checks.findings import CheckResult
 from mwaa_kit.checks.scratch import Scratch
 from mwaa_kit.contract import configuration
+from mwaa_kit.emulators.aws.seed import SeedFileError, check_seed_file
 from mwaa_kit.project import CONFIG_FILE, Project
 
 
@@ -18,6 +20,15 @@ def refused(project: Project, result: CheckResult) -> None:
                        code="config.refused_option",
                        hint=f"remove \"{option}\" from [airflow_config]")
     result.details["options"] = len(project.airflow_config)
+
+
+def seed_file(project: Project, result: CheckResult) -> None:
+    """seed.toml as `up` reads it: a mistake there would stop `up` (or seed nothing)."""
+    try:
+        check_seed_file(project.seed_file)
+    except SeedFileError as error:
+        result.add("error", str(error), file=project.seed_file.name, code="config.seed_file",
+                   hint="fix seed.toml; `mwaa-kit up` refuses it before starting anything")
 
 
 def known(scratch: Scratch, result: CheckResult) -> None:

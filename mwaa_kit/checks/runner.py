@@ -49,6 +49,7 @@ def validate(
     if "config" in results:
         report("Checking configuration options")
         timed("config", config.refused, project, results["config"])
+        timed("config", config.seed_file, project, results["config"])
     if "startup" in results:
         report("Running startup.sh in a scratch environment")
         startup_ok = timed("startup", startup.run, project, results["startup"]) is not None

@@ -19,10 +19,16 @@ import boto3
 from botocore.exceptions import ClientError
 
 from mwaa_kit import catalog
+from mwaa_kit.emulators.salesforce.schema import standard_objects
 
 
 class SeedFileError(ValueError):
     """The seed file is malformed; the message says where."""
+
+
+# The `$name` placeholders a runtime fills in seed.toml.
+PLACEHOLDERS = ("salesforce_domain", "salesforce_port", "aws_endpoint_url", "region",
+                "environment_name")
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,41 @@ def load_seed(path: Path, values: dict[str, str]) -> Seed:
     for bucket in data.get("buckets", []):
         if "name" not in bucket:
             raise SeedFileError(f"{path}: every [[buckets]] entry needs a name")
+    _check_salesforce(path, data.get("salesforce", {}))
     return Seed(
         buckets=data.get("buckets", []),
         connections=data.get("connections", {}),
         variables={k: str(v) for k, v in data.get("variables", {}).items()},
         salesforce=data.get("salesforce", {}),
     )
+
+
+def check_seed_file(path: Path) -> Seed:
+    """Read and check `path` before any runtime knows the placeholders' values."""
+    return load_seed(path, {name: "" for name in PLACEHOLDERS})
+
+
+def _check_salesforce(path: Path, section: dict) -> None:
+    """The [salesforce] section, checked before anything starts: a seed that fails once the
+    stub is half made would leave the developer an empty org."""
+    unknown = set(section) - {"seed", "objects"}
+    if unknown:
+        raise SeedFileError(f"{path}: [salesforce] has unknown key(s) "
+                            f"{', '.join(sorted(unknown))}; it takes seed and objects")
+    if not isinstance(section.get("seed", 42), int) or isinstance(section.get("seed"), bool):
+        raise SeedFileError(f"{path}: [salesforce] seed must be a whole number, e.g. seed = 42")
+    objects = section.get("objects", {})
+    if not isinstance(objects, dict):
+        raise SeedFileError(f"{path}: [salesforce] objects must be a table, e.g. "
+                            "objects = { Account = 200, Lead = 500 }")
+    known = standard_objects()
+    for name, count in objects.items():
+        if name not in known:
+            raise SeedFileError(f"{path}: [salesforce] objects: unknown object {name!r}; "
+                                f"the stub knows {', '.join(known)}")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise SeedFileError(f"{path}: [salesforce] objects: {name} = {count!r}; write a "
+                                f"count of 0 or more, e.g. {name} = 100")
 
 
 def apply_seed(

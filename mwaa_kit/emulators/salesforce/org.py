@@ -32,6 +32,26 @@ def seed(store: Store, counts: dict[str, int], seed_value: int, now: datetime) -
         generator.generate(store, name, count, seed_value, now)
 
 
+def seed_new_org(state_dir: Path, counts: dict[str, int], seed_value: int,
+                 now: datetime | None = None) -> None:
+    """Create `state_dir`/data.sqlite holding a freshly seeded org, all or nothing.
+
+    The org is built in a side file and moved into place only once complete: a seed that
+    fails half-way leaves no half-empty org that a later `up` would take for a seeded one.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    partial = state_dir / "data.sqlite.partial"
+    partial.unlink(missing_ok=True)
+    try:
+        store = Store(partial, standard_objects(), lambda: now or datetime.now(UTC))
+        seed(store, counts, seed_value, now or datetime.now(UTC))
+        store.db.close()
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(state_dir / "data.sqlite")
+
+
 def load_fixtures(store: Store, path: Path, sobject: str | None = None,
                   now: datetime | None = None) -> int:
     """Records from JSON (`{"Object": [records]}` or `[{"attributes": {"type": ...}, ...}]`)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mwaa_kit.contract.configuration import refuse_forced_overrides
 from mwaa_kit.contract.plugins import build_plugins_zip
-from mwaa_kit.emulators.aws.seed import load_seed
+from mwaa_kit.emulators.aws.seed import check_seed_file
 from mwaa_kit.project import Project
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native.environment import parse_run_states
@@ -237,9 +237,7 @@ class ComposeEnvironment:
 
     def _salesforce_seed(self) -> dict:
         """seed.toml's [salesforce] table (empty when the project needs no stub)."""
-        placeholders = {name: "" for name in ("salesforce_domain", "salesforce_port",
-                                              "aws_endpoint_url", "region", "environment_name")}
-        return load_seed(self.project.seed_file, placeholders).salesforce
+        return check_seed_file(self.project.seed_file).salesforce
 
     def aws_endpoint(self) -> str:
         state = json.loads((self.compose_dir / "state.json").read_text())

@@ -27,6 +27,7 @@ from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, bundle_from_pr
 from mwaa_kit.contract.requirements import Virtualenv
 from mwaa_kit.emulators.aws import seed as aws_seed
 from mwaa_kit.emulators.aws import server as aws_server
+from mwaa_kit.emulators.salesforce import org as sf_org
 from mwaa_kit.project import Project, cache_dir
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native import control_plane, postgres
@@ -307,13 +308,9 @@ class NativeEnvironment:
 
     def _start_salesforce(self, port: int, settings: dict) -> dict:
         stub_dir = self.state_dir / "salesforce"
-        if not (stub_dir / "data.sqlite").exists():
-            objects = [f"{name}={count}" for name, count in settings.get("objects", {}).items()]
-            command = [sys.executable, "-m", "mwaa_kit.emulators.salesforce", "seed",
-                       "--state-dir", str(stub_dir), "--seed", str(settings.get("seed", 42))]
-            for entry in objects:
-                command += ["--object", entry]
-            subprocess.run(command, check=True, capture_output=True, text=True)
+        if not (stub_dir / "data.sqlite").exists():  # seeded once, all or nothing
+            self.report("Seeding the Salesforce stub's org")
+            sf_org.seed_new_org(stub_dir, settings.get("objects", {}), settings.get("seed", 42))
         record = processes.start(
             "salesforce",
             [sys.executable, "-m", "mwaa_kit.emulators.salesforce", "serve", "--host",
