@@ -39,6 +39,9 @@ _COMPILED_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".pyx", ".f", ".f90", ".rs", "
 _COMPILED_FILES = ("Cargo.toml",)
 # Each package without a wheel costs one more resolution: report at most this many.
 MAX_SOURCE_BUILDS_REPORTED = 5
+# ... and pass at most this many that MWAA's image itself builds from source (python-nvd3
+# of Airflow 2): they are in the image already, so a user's install never builds them.
+MAX_IMAGE_SOURCE_BUILDS = 5
 
 
 @dataclass(frozen=True)
@@ -199,12 +202,28 @@ def run(project: Project, result: CheckResult) -> None:
         _source_builds(version, text, lines, workdir, result)
 
 
+def image_pins(version: catalog.AirflowVersion, workdir: Path) -> dict[str, str]:
+    """What MWAA's image holds before any user requirement: the image resolved alone
+    (canonical name -> version); empty when that resolution fails."""
+    scratch = workdir / "image-alone"
+    scratch.mkdir(parents=True, exist_ok=True)
+    resolved = resolve(version, "", scratch)
+    return pinned(resolved.stdout) if resolved.returncode == 0 else {}
+
+
 def _source_builds(version: catalog.AirflowVersion, text: str, lines: list[Line],
                    workdir: Path, result: CheckResult) -> None:
     """Packages with no wheel for MWAA's platform build from source there. uv names one at
-    a time, so each one found is let build from source and the resolution runs again."""
+    a time, so each one found is let build from source and the resolution runs again.
+    Only what the user's requirements add is reported: a package MWAA's image already
+    holds at the same version (python-nvd3 of Airflow 2) is installed there once, in the
+    image, and never built at the user's install."""
     found: dict[str, tuple[str, str]] = {}  # canonical name -> (name, version)
-    for _ in range(MAX_SOURCE_BUILDS_REPORTED):
+    added: dict[str, tuple[str, str]] = {}  # those the user's requirements add
+    image: dict[str, str] | None = None  # resolved when a first package has no wheel
+    for _ in range(MAX_SOURCE_BUILDS_REPORTED + MAX_IMAGE_SOURCE_BUILDS):
+        if len(added) >= MAX_SOURCE_BUILDS_REPORTED:
+            break
         allowed = [argument for name in found for argument in ("--no-binary", name)]
         wheels_only = resolve(version, text, workdir, ("--only-binary", ":all:", *allowed))
         if wheels_only.returncode == 0:
@@ -217,11 +236,15 @@ def _source_builds(version: catalog.AirflowVersion, text: str, lines: list[Line]
                 result.add("warning", f"a package has no wheel for MWAA's platform: {reason}",
                            file=FILE, code="requirements.sdist_only")
             break
+        if image is None:
+            image = image_pins(version, workdir)
         for name, found_version in names:
             found[canonicalize_name(name)] = (name, found_version)
+            if image.get(canonicalize_name(name)) != found_version:
+                added[canonicalize_name(name)] = (name, found_version)
     by_name = {canonicalize_name(line.requirement.name): line for line in lines
                if line.requirement}
-    for name, found_version in found.values():
+    for name, found_version in added.values():
         line = by_name.get(canonicalize_name(name))
         compiled = _needs_compiler(name, found_version, workdir)
         where = {"file": FILE, "line": line.number if line else None}
