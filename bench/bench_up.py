@@ -66,11 +66,13 @@ def _postgres_has_dag(project: Path):
     state = json.loads((project / ".mwaa-kit/native/state.json").read_text())
     port = next(p["port"] for p in state["processes"] if p["name"] == "postgres")
     query = "SELECT count(*) FROM dag WHERE dag_id='bench_hello'"
+    database = postgres.database_name(state["airflow_version"])
     psql = [str(postgres.find_bin_dir() / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U",
-            "airflow", "-d", "airflow", "-tAc", query]
+            postgres.ROLE, "-d", database, "-tAc", query]
+    env = {**os.environ, **postgres.client_env(project / ".mwaa-kit/native/postgres")}
 
     def check() -> bool:
-        out = subprocess.run(psql, capture_output=True, text=True)
+        out = subprocess.run(psql, capture_output=True, text=True, env=env)
         return out.stdout.strip() == "1"
 
     return check

@@ -38,13 +38,14 @@ def _user_facing_types() -> tuple[type[BaseException], ...]:
     from mwaa_kit.project import ProjectConfigError
     from mwaa_kit.runtime.compose.stack import ComposeError, ContainerEngineUnavailableError
     from mwaa_kit.runtime.native.environment import EnvironmentNotRunningError
-    from mwaa_kit.runtime.native.postgres import PostgresUnavailableError
+    from mwaa_kit.runtime.native.postgres import DataDirUnreachableError, PostgresUnavailableError
     from mwaa_kit.runtime.processes import PortInUseError
 
     return (UserFacingError, catalog.UnknownVersionError, ForcedConfigError, PluginsError,
             PythonNotFoundError, RequirementsError, StartupScriptError, SeedFileError,
             ProjectConfigError, EnvironmentNotRunningError, PostgresUnavailableError,
-            PortInUseError, ComposeError, ContainerEngineUnavailableError)
+            PortInUseError, ComposeError, ContainerEngineUnavailableError,
+            DataDirUnreachableError)
 
 
 def friendly_errors(command: Callable) -> Callable:

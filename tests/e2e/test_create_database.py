@@ -38,11 +38,12 @@ def server():
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _databases(port: int) -> set[str]:
+def _databases(port: int, root: Path) -> set[str]:
     psql = postgres.find_bin_dir() / "psql"
     out = subprocess.run([str(psql), "-h", "127.0.0.1", "-p", str(port), "-U", postgres.ROLE,
                           "-d", "postgres", "-tAc", "SELECT datname FROM pg_database"],
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, **postgres.client_env(root / "data")}).stdout
     return set(out.split())
 
 
@@ -57,9 +58,10 @@ def test_the_init_job_creates_a_missing_version_database_once(server):
 
     def create():
         return subprocess.run([str(venv.python), str(SCRIPT), url], capture_output=True,
-                              text=True, check=True).stdout
+                              text=True, check=True,
+                              env={**os.environ, **postgres.client_env(root / "data")}).stdout
 
-    assert "airflow_2_11_0" not in _databases(port)
+    assert "airflow_2_11_0" not in _databases(port, root)
     assert create().strip() == "created database airflow_2_11_0"
-    assert {"airflow_3_3_1", "airflow_2_11_0"} <= _databases(port)
+    assert {"airflow_3_3_1", "airflow_2_11_0"} <= _databases(port, root)
     assert create() == ""  # the next `up` on that version finds it and keeps its data

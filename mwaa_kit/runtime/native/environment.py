@@ -43,6 +43,8 @@ _MAJOR = {
 }
 
 
+_NO_LOG_SERVER = {"scheduler": ("--skip-serve-logs",), "triggerer": ("--skip-serve-logs",)}
+
 ROOT_NOTE = ("Airflow and its tasks run as root here, unlike MWAA, whose image runs them as "
              "the user `airflow`: a task that writes outside /usr/local/airflow and /tmp "
              "(or pip-installs at run time) works here and fails on MWAA. The compose runtime "
@@ -106,6 +108,7 @@ class NativeEnvironment:
         self.home = self.state_dir / "airflow-home" / self.version.airflow_version
         self.database = postgres.database_name(self.version.airflow_version)
         self.state_file = self.native_dir / "state.json"
+        self.postgres_dir = self.native_dir / "postgres"
         self.ca_bundle = self.native_dir / "ca-bundle.pem"
 
     # ----------------------------------------------------------------- state
@@ -161,6 +164,8 @@ class NativeEnvironment:
             self.report("Stopping what is left of the previous run")
             self.down()
 
+        if self._has_postgres():
+            postgres.check_reachable(self.postgres_dir)
         ports = self._choose_ports(ui_port)
         _, values = self._runtime_environment(ports)
         seed = aws_seed.load_seed(self.project.seed_file, values)
@@ -213,17 +218,15 @@ class NativeEnvironment:
         ui = ui_port or processes.free_port(DEFAULT_UI_PORT)
         if not ui_port and ui != DEFAULT_UI_PORT:
             self.report(f"Port {DEFAULT_UI_PORT} is in use; the UI will listen on {ui}")
-        # Airflow's log servers default to fixed ports (8793, 8794): a second environment
-        # on the machine could not start its own.
         return {"ui": ui, "aws": processes.free_port(), "postgres": processes.free_port(),
-                "salesforce": processes.free_port(), "mwaa": processes.free_port(),
-                "worker_logs": processes.free_port(), "trigger_logs": processes.free_port()}
+                "salesforce": processes.free_port(), "mwaa": processes.free_port()}
 
     def _runtime_environment(self, ports: dict[str, int]) -> tuple[dict, dict]:
         """Variables pointing Airflow's AWS and Salesforce clients at the emulators."""
         endpoint = f"http://127.0.0.1:{ports['aws']}"
         env = {
             **aws_server.client_environment(endpoint, self.project.region),
+            **postgres.client_env(self.postgres_dir),
             "REQUESTS_CA_BUNDLE": str(self.ca_bundle),
         }
         values = {
@@ -245,8 +248,6 @@ class NativeEnvironment:
             ),
             _MAJOR[self.version.major]["rescan"]: "5",
             "scheduler.min_file_process_interval": "5",
-            "logging.worker_log_server_port": str(ports["worker_logs"]),
-            "logging.trigger_log_server_port": str(ports["trigger_logs"]),
         }
         if self.version.major >= 3:
             options.update({
@@ -267,13 +268,19 @@ class NativeEnvironment:
             })
         return options
 
-    def _database_url(self, ports: dict[str, int]) -> str:
+    def _has_postgres(self) -> bool:
         try:
             postgres.find_bin_dir()
-        except postgres.PostgresUnavailableError as error:
-            self.report(f"WARNING: {error} Falling back to SQLite, which MWAA never uses.")
-            return f"sqlite:///{self.home / 'airflow.db'}"
-        return postgres.url(ports["postgres"], self.database)
+        except postgres.PostgresUnavailableError:
+            return False
+        return True
+
+    def _database_url(self, ports: dict[str, int]) -> str:
+        if self._has_postgres():
+            return postgres.url(ports["postgres"], self.database)
+        self.report("WARNING: no PostgreSQL server found (install it: `apt-get install "
+                    "postgresql`). Falling back to SQLite, which MWAA never uses.")
+        return f"sqlite:///{self.home / 'airflow.db'}"
 
     # ------------------------------------------------------------- services
     def _start_services(self, ports: dict, seed: aws_seed.Seed, state: dict) -> None:
@@ -281,7 +288,7 @@ class NativeEnvironment:
         try:
             postgres.find_bin_dir()
             self.report("Starting PostgreSQL (the metadata database)")
-            record = postgres.start(self.native_dir / "postgres", self._log("postgres"),
+            record = postgres.start(self.postgres_dir, self._log("postgres"),
                                     ports["postgres"], self.database)
             records.append(record.to_dict())
             state["database"] = "postgresql"
@@ -355,7 +362,7 @@ class NativeEnvironment:
         """Migrate the database and create the UI user, unless this database was already
         set up by this very virtualenv (a warm `up` skips a few seconds of Airflow CLI)."""
         # Kept inside the data folder so it disappears with the data it describes.
-        marker = (self.native_dir / "postgres"
+        marker = (self.postgres_dir
                   / f"mwaa-kit-{self.database}-{prepared.virtualenv.path.name}")
         if state.get("database") == "postgresql" and marker.exists():
             return
@@ -385,8 +392,12 @@ class NativeEnvironment:
 
     def components(self) -> list[tuple[str, list[str], str]]:
         """(name, airflow arguments, MWAA container) of each process natively run: the
-        catalog's scheduler and webserver containers (the LocalExecutor replaces workers)."""
-        return [(command[1], list(command[1:]), container)
+        catalog's scheduler and webserver containers (the LocalExecutor replaces workers).
+
+        The scheduler and the triggerer run without their log servers: those bind every
+        interface on fixed ports (8793, 8794) with no setting to change either, and on one
+        host the UI reads the task logs from their files anyway."""
+        return [(command[1], [*command[1:], *_NO_LOG_SERVER.get(command[1], ())], container)
                 for container in ("scheduler", "webserver")
                 for command in self.version.components[container]]
 

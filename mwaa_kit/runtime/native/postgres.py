@@ -7,6 +7,11 @@ as the `postgres` system user and its data folder is given to that user.
 One server (cluster) per project, one database per Airflow version in it: switching a
 project's `airflow_version` never hands one version's schema to another (Airflow 2.x
 cannot read a database migrated by 3.x), and switching back finds its own data again.
+
+The server listens on 127.0.0.1 only and asks for a password (scram-sha-256): any local
+user could otherwise read or change the metadata database. The password is generated once
+and kept in a libpq password file (0600) beside the cluster; clients find it through
+PGPASSFILE, so it never appears in a connection URL, an environment dump or a log.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ import glob
 import os
 import pwd
 import re
+import secrets
 import shutil
+import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 from mwaa_kit.runtime import processes
@@ -28,13 +36,68 @@ class PostgresUnavailableError(RuntimeError):
     """No PostgreSQL server binaries on this machine (the caller may fall back to SQLite)."""
 
 
+class DataDirUnreachableError(RuntimeError):
+    """The `postgres` user cannot reach the cluster's folder; said before anything starts."""
+
+
+def passfile(data_dir: Path) -> Path:
+    """The libpq password file of the cluster in `data_dir` (set PGPASSFILE to it)."""
+    return data_dir.with_name("pgpass")
+
+
+def _password(data_dir: Path) -> str:
+    """The role's password, generated on first use and kept 0600 in the password file."""
+    path = passfile(data_dir)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.touch(mode=0o600)
+        partial.write_text(f"127.0.0.1:*:*:{ROLE}:{secrets.token_urlsafe(24)}\n")
+        partial.replace(path)
+    return path.read_text().strip().rsplit(":", 1)[1]
+
+
+def client_env(data_dir: Path) -> dict[str, str]:
+    """What a client of the cluster needs besides its URL: where the password is."""
+    return {"PGPASSFILE": str(passfile(data_dir))}
+
+
+def check_reachable(data_dir: Path) -> None:
+    """Under root the server runs as `postgres`, which must traverse every folder above
+    `data_dir`; a project under /root or a `mktemp -d` folder (both 0700) is out of its
+    reach, and the server would only fail later with 'connection refused'."""
+    user = _server_user()
+    if user is None:
+        return
+    account = pwd.getpwnam(user)
+    groups = {account.pw_gid, *os.getgrouplist(user, account.pw_gid)}
+    for folder in [*reversed(data_dir.parents), data_dir]:
+        if not folder.exists():
+            break
+        info = folder.stat()
+        if info.st_uid == account.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in groups:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            raise DataDirUnreachableError(
+                f"PostgreSQL runs as the `{user}` user here (it refuses root) and cannot "
+                f"enter {folder} (mode {stat.filemode(info.st_mode)}), where the project's "
+                f"database lives. Run `chmod o+x {folder}`, or keep the project under a "
+                "folder every user can enter (not /root, not a `mktemp -d` folder)."
+            )
+
+
 def database_name(airflow_version: str) -> str:
     """The metadata database of one Airflow version: `airflow_3_3_1` for 3.3.1."""
     return "airflow_" + re.sub(r"[^a-z0-9]+", "_", airflow_version.lower()).strip("_")
 
 
 def url(port: int, database: str) -> str:
-    """The SQLAlchemy URL of `database` on the kit's server at `port`."""
+    """The SQLAlchemy URL of `database` on the kit's server at `port` (no password: the
+    client reads it from PGPASSFILE)."""
     return f"postgresql+psycopg2://{ROLE}@127.0.0.1:{port}/{database}"
 
 
@@ -76,8 +139,9 @@ def start(data_dir: Path, log: Path, port: int, database: str) -> processes.Proc
     unless it exists."""
     bin_dir = find_bin_dir()
     user = _server_user()
+    password = _password(data_dir)
     if not (data_dir / "PG_VERSION").exists():
-        _initdb(bin_dir, data_dir, user)
+        _initdb(bin_dir, data_dir, user, password)
     stale_pid = data_dir / "postmaster.pid"
     if stale_pid.exists():  # left by a crash; the server would refuse to start
         stale_pid.unlink()
@@ -90,19 +154,28 @@ def start(data_dir: Path, log: Path, port: int, database: str) -> processes.Proc
         log=log, port=port, user=user,
     )
     processes.wait_for_port(port, record, timeout=60)
-    _create_database(bin_dir, port, database)
+    if _trusts_everyone(data_dir):
+        _require_password(bin_dir, data_dir, port, password)
+    _create_database(bin_dir, data_dir, port, database)
     return record
 
 
-def _initdb(bin_dir: Path, data_dir: Path, user: str | None) -> None:
+def _initdb(bin_dir: Path, data_dir: Path, user: str | None, password: str) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     if user:
         _give_to(user, data_dir)
-    result = subprocess.run(
-        [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", ROLE, "--auth=trust",
-         "-E", "UTF8", "--locale=C"],
-        capture_output=True, text=True, user=user,
-    )
+    with tempfile.TemporaryDirectory(prefix="mwaa-kit-initdb-") as scratch:
+        pwfile = Path(scratch) / "password"
+        pwfile.touch(mode=0o600)
+        pwfile.write_text(password + "\n")
+        if user:  # initdb runs as that user and must read both
+            _give_to(user, Path(scratch))
+            _give_to(user, pwfile)
+        result = subprocess.run(
+            [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", ROLE,
+             "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C"],
+            capture_output=True, text=True, user=user,
+        )
     if result.returncode != 0:
         hint = ""
         if "Permission denied" in result.stderr and user:
@@ -114,17 +187,37 @@ def _initdb(bin_dir: Path, data_dir: Path, user: str | None) -> None:
 def _give_to(user: str, path: Path) -> None:
     account = pwd.getpwnam(user)
     os.chown(path, account.pw_uid, account.pw_gid)
-    path.chmod(0o700)
+    path.chmod(0o700 if path.is_dir() else 0o600)
 
 
-def _create_database(bin_dir: Path, port: int, database: str) -> None:
+def _trusts_everyone(data_dir: Path) -> bool:
+    """True for a cluster made before the kit set a password (initdb --auth=trust)."""
+    hba = data_dir / "pg_hba.conf"
+    return any(line.split()[-1:] == ["trust"] for line in hba.read_text().splitlines()
+               if line.strip() and not line.lstrip().startswith("#"))
+
+
+def _require_password(bin_dir: Path, data_dir: Path, port: int, password: str) -> None:
+    """Give an older, trusting cluster the role's password and make it ask for it."""
+    _psql(bin_dir, data_dir, port, f"ALTER ROLE {ROLE} PASSWORD '{password}'")
+    hba = data_dir / "pg_hba.conf"
+    hba.write_text("".join(
+        re.sub(r"\btrust\s*$", "scram-sha-256", line) + "\n"
+        for line in hba.read_text().splitlines()))
+    _psql(bin_dir, data_dir, port, "SELECT pg_reload_conf()")
+
+
+def _psql(bin_dir: Path, data_dir: Path, port: int, sql: str) -> str:
+    command = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", ROLE, "-d",
+               "postgres", "-tAc", sql]
+    return subprocess.run(command, capture_output=True, text=True, check=True,
+                          env={**os.environ, **client_env(data_dir)}).stdout
+
+
+def _create_database(bin_dir: Path, data_dir: Path, port: int, database: str) -> None:
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", database):  # spliced into SQL below
         raise ValueError(f"not a plain database name: {database!r}")
-    psql = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", ROLE, "-d",
-            "postgres", "-tAc"]
-    exists = subprocess.run(
-        [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{database}'"],
-        capture_output=True, text=True, check=True,
-    )
-    if exists.stdout.strip() != "1":
-        subprocess.run([*psql, f"CREATE DATABASE {database}"], capture_output=True, check=True)
+    exists = _psql(bin_dir, data_dir, port,
+                   f"SELECT 1 FROM pg_database WHERE datname = '{database}'")
+    if exists.strip() != "1":
+        _psql(bin_dir, data_dir, port, f"CREATE DATABASE {database}")

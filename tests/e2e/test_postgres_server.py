@@ -1,0 +1,84 @@
+"""The native metadata database: loopback only, a password, and a clear refusal where the
+`postgres` user cannot reach the project (over a real PostgreSQL server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from mwaa_kit.runtime import processes
+from mwaa_kit.runtime.native import postgres
+from tests.e2e.conftest import E2E_ROOT, run_cli, write_project
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def root():
+    E2E_ROOT.mkdir(parents=True, exist_ok=True)
+    E2E_ROOT.chmod(0o755)
+    folder = E2E_ROOT / f"postgres-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _psql(port: int, env: dict[str, str]) -> subprocess.CompletedProcess:
+    psql = postgres.find_bin_dir() / "psql"
+    return subprocess.run([str(psql), "-h", "127.0.0.1", "-p", str(port), "-U", postgres.ROLE,
+                           "-d", "postgres", "-w", "-tAc", "SELECT 1"],
+                          capture_output=True, text=True, env=env)
+
+
+def _without_passfile() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key != "PGPASSFILE"}
+
+
+def test_the_server_asks_for_the_password_kept_in_its_0600_passfile(root):
+    port = processes.free_port()
+    record = postgres.start(root / "data", root / "postgres.log", port, "airflow_x")
+    try:
+        refused = _psql(port, _without_passfile())
+        assert refused.returncode != 0 and "password" in refused.stderr
+        allowed = _psql(port, {**_without_passfile(), **postgres.client_env(root / "data")})
+        assert allowed.stdout.strip() == "1", allowed.stderr
+        assert postgres.passfile(root / "data").stat().st_mode & 0o777 == 0o600
+    finally:
+        processes.stop(record)
+
+
+def test_a_cluster_made_with_trust_is_given_the_password_on_its_next_start(root):
+    data = root / "data"
+    port = processes.free_port()
+    processes.stop(postgres.start(data, root / "postgres.log", port, "airflow_x"))
+    hba = data / "pg_hba.conf"  # as the kit's earlier versions left it
+    hba.write_text(hba.read_text().replace("scram-sha-256", "trust"))
+    record = postgres.start(data, root / "postgres.log", port, "airflow_x")
+    try:
+        assert _psql(port, _without_passfile()).returncode != 0
+        methods = {line.split()[-1] for line in hba.read_text().splitlines()
+                   if line.strip() and not line.startswith("#")}
+        assert methods == {"scram-sha-256"}
+    finally:
+        processes.stop(record)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the folder rule concerns runs as root only")
+def test_up_as_root_in_a_private_folder_refuses_before_starting_anything():
+    private = Path(tempfile.mkdtemp(prefix="mwaa-kit-private-"))  # mode 0700, as mktemp -d
+    try:
+        project = write_project(private / "project", {"dags/empty.py": "\n"})
+        result = run_cli("up", project=project, timeout=120)
+        assert result.returncode == 1
+        assert f"cannot enter {private}" in result.stderr
+        assert f"chmod o+x {private}" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not (project / ".mwaa-kit" / "native" / "state.json").exists()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
