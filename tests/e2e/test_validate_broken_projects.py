@@ -10,12 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from mwaa_kit import catalog
 from tests.e2e.conftest import run_cli
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "fixtures" / "broken_projects"
+
+# The corpus runs on the catalog's default version: its Flask pin is what Flask==3.0.3 fights.
+_FLASK_PIN = next(pin for pin in catalog.get_version(catalog.DEFAULT_VERSION).essential_pins
+                  if pin.startswith("Flask=="))
 
 # project -> (check to run, severity, finding code, file named, words in the message)
 EXPECTED = {
@@ -43,7 +48,7 @@ EXPECTED = {
                                   "requirements/requirements.txt",
                                   "apache-airflow-providers-amazon"),
     "requirements_essential_pin": ("requirements", "error", "requirements.essential_pin",
-                                   "requirements/requirements.txt", "Flask==2.2.5"),
+                                   "requirements/requirements.txt", _FLASK_PIN),
     "requirements_constraints_mismatch": ("requirements", "error",
                                           "requirements.constraints_line",
                                           "requirements/requirements.txt", "Airflow 2.10.3"),
@@ -136,3 +141,20 @@ def test_every_package_without_a_wheel_is_reported(project_dir):
     sdist = by_code[("requirements.sdist_only", "warning")]
     assert "docopt==0.6.2" in sdist["message"] and sdist["line"] == 2
     assert result.returncode == 1
+
+
+def test_what_mwaas_image_builds_from_source_is_not_the_projects(project_dir):
+    """Airflow 2.11.0's image holds python-nvd3 0.16.0, which has no wheel: it is built in
+    the image, not at the user's install, so validate names only the project's own."""
+    project = project_dir / "nvd3"
+    (project / "requirements").mkdir(parents=True)
+    (project / "mwaa-kit.toml").write_text('[environment]\nairflow_version = "2.11.0"\n')
+    (project / "requirements" / "requirements.txt").write_text("docopt==0.6.2\n")
+    result = run_cli("validate", "--only", "requirements", "--format", "json", project=project,
+                     timeout=900)
+    findings = json.loads(result.stdout)["checks"][0]["findings"]
+    sdist = [f for f in findings if f["code"] == "requirements.sdist_only"]
+    assert [(f["severity"], f["line"]) for f in sdist] == [("warning", 1)], findings
+    assert "docopt==0.6.2" in sdist[0]["message"]
+    assert not any("nvd3" in f["message"] for f in findings), findings
+    assert result.returncode == 0
