@@ -30,6 +30,8 @@ def switched(tmp_path, monkeypatch):
     native.calls = []
     monkeypatch.setattr(native, "status", lambda: _running("3.3.1"))
     monkeypatch.setattr(native, "down", lambda: native.calls.append("down") or [])
+    # No server here: pytest's folders are owner-only, which `up` refuses under root.
+    monkeypatch.setattr(native, "_has_postgres", lambda: False)
 
     def choose_ports(ui_port):
         native.calls.append("start")
