@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from rich.table import Table
 
 from mwaa_kit.cli.output import console, friendly_errors, print_json, project_option, stdout
+from mwaa_kit.cli.redaction import Redactor, project_secrets
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime.select import running_environment
 
@@ -27,19 +31,75 @@ def dags():
 @click.argument("logical_date", required=False)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True)
+@click.option("--verbose", "-v", is_flag=True,
+              help="Stream Airflow's own output (secrets masked) instead of keeping it in a log.")
 @friendly_errors
-def test(project_dir, dag_id, logical_date, output_format):
+def test(project_dir, dag_id, logical_date, output_format, verbose):
     """Run DAG_ID once, in-process like `airflow dags test`, in the environment's
-    virtualenv; exit non-zero unless every task succeeded."""
-    environment = running_environment(load_project(project_dir))
-    result = environment.airflow("dags", "test", dag_id, *filter(None, [logical_date]),
-                                 capture=False)
+    virtualenv; exit non-zero unless every task succeeded.
+
+    Airflow's output goes to .mwaa-kit/logs/dags-test-DAG_ID.log (its last lines are shown
+    when the run fails); the project's secrets are masked in it. While the test runs, the
+    DAG is paused in the running environment so that its scheduler leaves the test's tasks
+    alone, and unpaused again after.
+    """
+    project = load_project(project_dir)
+    environment = running_environment(project)
+    redact = Redactor(project_secrets(project))
+    log_path = project.state_dir / "logs" / f"dags-test-{dag_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.touch()
+    log_path.chmod(0o600)
+    with log_path.open("w") as log, _scheduler_kept_off(environment, dag_id), \
+            _running(f"Running {dag_id} with `airflow dags test`", quiet=verbose):
+        def on_line(line: str) -> None:
+            line = redact(line)
+            log.write(line)
+            if verbose:
+                console.out(line, end="", highlight=False)
+
+        result = environment.airflow("dags", "test", dag_id, *filter(None, [logical_date]),
+                                     on_line=on_line)
     run = environment.run_states(dag_id)
     if run["state"] is None:
+        _show_tail(log_path)
         console.print(f"[bold red]error:[/] `airflow dags test` made no run of {dag_id} "
-                      f"(exit status {result.returncode}); see the output above.")
+                      f"(exit status {result.returncode}); Airflow's output: {log_path}",
+                      soft_wrap=True)
         sys.exit(1)
+    if run["state"] != "success" and not verbose:
+        _show_tail(log_path)
+    console.print(f"[dim]Airflow's output: {log_path}[/]", soft_wrap=True)
     _report(run, output_format)
+
+
+@contextmanager
+def _scheduler_kept_off(environment, dag_id: str) -> Iterator[None]:
+    """Pause an unpaused DAG for the length of a test: the running scheduler queues the
+    tasks of an unpaused DAG's runs, the test's own included, and both then try to run
+    the same task instance (Airflow answers 409 'TI was not in a state ...')."""
+    unpaused = environment.run_states(dag_id).get("paused") is False
+    if unpaused:
+        environment.airflow("dags", "pause", dag_id)
+    try:
+        yield
+    finally:
+        if unpaused:
+            environment.airflow("dags", "unpause", dag_id)
+
+
+@contextmanager
+def _running(message: str, quiet: bool) -> Iterator[None]:
+    if quiet:
+        yield
+        return
+    with console.status(message):
+        yield
+
+
+def _show_tail(log_path: Path, lines: int = 40) -> None:
+    tail = log_path.read_text(errors="replace").splitlines()[-lines:]
+    console.out("\n".join(tail), highlight=False)
 
 
 @dags.command("trigger")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import click
 from rich.table import Table
 
 from mwaa_kit.cli.output import friendly_errors, print_json, progress, project_option, stdout
+from mwaa_kit.cli.redaction import Redactor, project_secrets
 from mwaa_kit.project import load_project
-from mwaa_kit.runtime import select
+from mwaa_kit.runtime import processes, select
 from mwaa_kit.runtime.native import control_plane
 from mwaa_kit.runtime.native.environment import ROOT_NOTE, NativeEnvironment
 
@@ -140,8 +139,13 @@ def status(project_dir, output_format):
 def logs(project_dir, component, follow, lines):
     """Print the logs of one COMPONENT (scheduler, api-server, aws, ...), or list them."""
     project = load_project(project_dir)
+    redact = Redactor(project_secrets(project))
+
+    def show(line: str) -> None:
+        click.echo(redact(line), nl=False)
+
     if select.last_runtime(project) == "compose" and component:
-        select.environment(project, "compose").logs(component, follow)
+        select.environment(project, "compose").logs(component, follow, on_line=show)
         return
     files = NativeEnvironment(project).log_files()
     if component is None:
@@ -154,7 +158,7 @@ def logs(project_dir, component, follow, lines):
             param_hint="COMPONENT",
         )
     command = ["tail", "-n", str(lines), *(["-F"] if follow else []), str(files[component])]
-    subprocess.run(command)
+    processes.run(command, on_line=show)
 
 
 @click.command()

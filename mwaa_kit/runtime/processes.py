@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -99,6 +100,20 @@ def group_members(pgid: int) -> list[int]:
         if fields[0] != "Z" and int(fields[2]) == pgid:
             members.append(int(entry.name))
     return members
+
+
+def run(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
+        on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess:
+    """Run `command` to its end: its output (stderr merged) captured in the result, or, with
+    `on_line`, handed over a line at a time as it comes (nothing kept)."""
+    if on_line is None:
+        return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+    with subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                          errors="replace") as process:
+        for line in process.stdout:
+            on_line(line)
+    return subprocess.CompletedProcess(command, process.returncode)
 
 
 def free_port(preferred: int | None = None) -> int:

@@ -129,7 +129,9 @@ class ComposeEnvironment:
         and `up` polls containers() until the webserver serves."""
         return compose_command()
 
-    def _compose(self, *arguments: str, check: bool = True, capture: bool = True):
+    def _compose(self, *arguments: str, check: bool = True,
+                 on_line: Callable[[str], None] | None = None):
+        """Run compose on the stack, its output captured or handed to `on_line` by line."""
         command = self.command
         if command is None:
             raise ContainerEngineUnavailableError(
@@ -137,11 +139,9 @@ class ComposeEnvironment:
                 "podman-compose (or Compose v2 with DOCKER_HOST at `podman system service`'s "
                 "socket), or use the native runtime (`--runtime native`)."
             )
-        result = subprocess.run(
-            [*command, "-f", str(COMPOSE_FILE), "-p", self.name, "--env-file",
-             str(self.env_file), *arguments],
-            cwd=self.project.root, capture_output=capture, text=True,
-        )
+        argv = [*command, "-f", str(COMPOSE_FILE), "-p", self.name, "--env-file",
+                str(self.env_file), *arguments]
+        result = processes.run(argv, cwd=self.project.root, on_line=on_line)
         if check and result.returncode != 0:
             output = (result.stdout or "") + (result.stderr or "")
             raise ComposeError(f"`compose {' '.join(arguments)}` failed:\n{output[-3000:]}"
@@ -280,21 +280,24 @@ class ComposeEnvironment:
         return [{"name": r["Names"][0], "service": r["Labels"].get("com.docker.compose.service"),
                  "state": r["State"]} for r in json.loads(out or "[]")]
 
-    def logs(self, service: str, follow: bool = False) -> None:
-        self._compose("logs", *(["-f"] if follow else []), service, check=False, capture=False)
+    def logs(self, service: str, follow: bool = False,
+             on_line: Callable[[str], None] = sys.stdout.write) -> None:
+        self._compose("logs", *(["-f"] if follow else []), service, check=False,
+                      on_line=on_line)
 
-    def airflow(self, *arguments: str, capture: bool = True) -> subprocess.CompletedProcess:
+    def airflow(self, *arguments: str, on_line: Callable[[str], None] | None = None
+                ) -> subprocess.CompletedProcess:
         """A one-off Airflow CLI command in the scheduler container, with the contract's
-        environment of a worker."""
-        return self._entrypoint("airflow", *arguments, capture=capture)
+        environment of a worker; its output captured, or handed to `on_line` by line."""
+        return self._entrypoint("airflow", *arguments, on_line=on_line)
 
     def run_states(self, dag_id: str, run_id: str | None = None) -> dict:
         return parse_run_states(self._entrypoint("run-states", dag_id, *filter(None, [run_id])))
 
-    def _entrypoint(self, *arguments: str, capture: bool = True):
+    def _entrypoint(self, *arguments: str, on_line: Callable[[str], None] | None = None):
         return self._compose("exec", "-T", "scheduler", "python3", "-m",
                              "mwaa_kit.runtime.compose.entrypoint", *arguments, check=False,
-                             capture=capture)
+                             on_line=on_line)
 
 
 def _json_objects(output: str) -> list[dict]:

@@ -7,6 +7,7 @@ import only Airflow. Usage: python run_states.py DAG_ID [RUN_ID]  (latest run if
 import json
 import sys
 
+from airflow.models.dag import DagModel
 from airflow.models.dagrun import DagRun
 from airflow.models.taskinstance import TaskInstance
 from airflow.utils.session import create_session
@@ -16,13 +17,15 @@ MARKER = "MWAA_KIT_JSON:"
 
 def main(dag_id, run_id=None):
     with create_session() as session:
+        model = session.query(DagModel).filter(DagModel.dag_id == dag_id).one_or_none()
+        paused = None if model is None else bool(model.is_paused)  # None: not parsed yet
         query = session.query(DagRun).filter(DagRun.dag_id == dag_id)
         if run_id:
             query = query.filter(DagRun.run_id == run_id)
         run = query.order_by(DagRun.id.desc()).first()
         if run is None:
             print(MARKER + json.dumps({"dag_id": dag_id, "run_id": run_id, "state": None,
-                                       "tasks": []}))
+                                       "paused": paused, "tasks": []}))
             return
         instances = (
             session.query(TaskInstance)
@@ -35,6 +38,7 @@ def main(dag_id, run_id=None):
             "dag_id": dag_id,
             "run_id": run.run_id,
             "state": str(run.state) if run.state else None,
+            "paused": paused,
             "data_interval_end": run.data_interval_end.isoformat()
             if run.data_interval_end else None,
             "tasks": [

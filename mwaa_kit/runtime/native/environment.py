@@ -546,14 +546,13 @@ class NativeEnvironment:
             f"{what} is not running. Start the environment with `mwaa-kit up`."
         )
 
-    def airflow(self, *arguments: str, capture: bool = True) -> subprocess.CompletedProcess:
-        """A one-off Airflow CLI command with the environment of a worker."""
+    def airflow(self, *arguments: str, on_line: Callable[[str], None] | None = None
+                ) -> subprocess.CompletedProcess:
+        """A one-off Airflow CLI command with the environment of a worker; its output
+        captured, or handed to `on_line` a line at a time."""
         prepared = self.prepared()
-        return subprocess.run(
-            prepared.airflow(*arguments), env=prepared.env("worker"), cwd=prepared.home,
-            text=True,
-            **({"capture_output": True} if capture else {"stdout": sys.stderr}),
-        )
+        return processes.run(prepared.airflow(*arguments), env=prepared.env("worker"),
+                             cwd=prepared.home, on_line=on_line)
 
     def run_states(self, dag_id: str, run_id: str | None = None) -> dict:
         prepared = self.prepared()
