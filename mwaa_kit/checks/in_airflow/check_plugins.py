@@ -42,6 +42,18 @@ def _location(text, path):
     return None
 
 
+def _airflow_plugins():
+    """(names, import errors) of the plugins Airflow loads: module globals up to 3.0,
+    functions from 3.2 on (which loads plugins lazily and keeps no globals)."""
+    from airflow import plugins_manager
+
+    if hasattr(plugins_manager, "get_import_errors"):
+        names = [info["name"] for info in plugins_manager.get_plugin_info()]
+        return names, plugins_manager.get_import_errors()
+    plugins_manager.ensure_plugins_loaded()
+    return [plugin.name for plugin in plugins_manager.plugins or []], plugins_manager.import_errors
+
+
 def main(root):
     if root not in sys.path:
         sys.path.insert(0, root)
@@ -58,11 +70,9 @@ def main(root):
     plugins = []
     plugin_errors = []
     try:
-        from airflow import plugins_manager
-
-        plugins_manager.ensure_plugins_loaded()
-        plugins = sorted(plugin.name for plugin in plugins_manager.plugins or [])
-        for where, message in sorted(plugins_manager.import_errors.items()):
+        names, import_errors = _airflow_plugins()
+        plugins = sorted(names)
+        for where, message in sorted(import_errors.items()):
             plugin_errors.append({"file": where, "message": str(message).strip()})
     except Exception:  # noqa: BLE001
         plugin_errors.append({"file": None, "message": traceback.format_exc().strip()})

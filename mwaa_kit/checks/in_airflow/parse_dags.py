@@ -16,6 +16,7 @@ REQUEST: {"dags_folder": str, "processes": int, "rules": {"imports": [...],
 import ast
 import contextlib
 import gc
+import inspect
 import json
 import os
 import re
@@ -241,11 +242,23 @@ def _install_patches():
 
 
 # ------------------------------------------------------------------------- parsing
+def _dagbag_class():
+    """Airflow's DagBag: in airflow.dag_processing.dagbag from 3.2 on (its old home still
+    answers there, with a deprecation warning), in airflow.models.dagbag before."""
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:
+        from airflow.models.dagbag import DagBag
+    return DagBag
+
+
 def _init_worker():
     global _bag
-    from airflow.models.dagbag import DagBag
-
-    _bag = DagBag(dag_folder=os.devnull, include_examples=False, collect_dags=False)
+    dagbag = _dagbag_class()
+    options = {"dag_folder": os.devnull, "collect_dags": False}
+    if "include_examples" in inspect.signature(dagbag.__init__).parameters:
+        options["include_examples"] = False  # gone from 3.2, which never loads them here
+    _bag = dagbag(**options)
 
 
 def _error_location(text, path):
@@ -352,7 +365,8 @@ def _warm_up(files):
     """Import, before forking, the Airflow modules the DAG files import (as Airflow's DAG
     processor does with parsing_pre_import_modules): each is then paid for once, not once
     per worker, and parse times measure the files rather than Airflow's own imports."""
-    wanted = {"airflow.models.dagbag", "airflow.sdk"}
+    _dagbag_class()
+    wanted = {"airflow.sdk"}
     for path in files:
         try:
             with open(path, "rb") as stream:
