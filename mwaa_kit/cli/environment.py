@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from rich.table import Table
 
-from mwaa_kit.cli.output import friendly_errors, print_json, progress, project_option, stdout
+from mwaa_kit.cli.output import (
+    UserFacingError,
+    friendly_errors,
+    print_json,
+    progress,
+    project_option,
+    stdout,
+)
 from mwaa_kit.cli.redaction import Redactor, project_secrets
 from mwaa_kit.project import load_project
-from mwaa_kit.runtime import processes, select
+from mwaa_kit.runtime import lifecycle_lock, processes, select
 from mwaa_kit.runtime.native import control_plane
-from mwaa_kit.runtime.native.environment import ROOT_NOTE, NativeEnvironment
+from mwaa_kit.runtime.native.environment import ROOT_NOTE, NativeEnvironment, remove_state
 
 runtime_option = click.option(
     "--runtime", type=click.Choice(["auto", *select.RUNTIMES]), default=None,
@@ -47,7 +56,8 @@ def up(project_dir, runtime, port, workers, dags_from, quiet):
     if runtime == "compose" and dags_from != "project":
         raise click.UsageError("--dags-from bucket needs the native runtime (--runtime native);"
                                " the compose stack mounts dags/ live.")
-    with progress(f"Preparing Airflow {project.airflow_version} ({runtime})", quiet) as report:
+    with lifecycle_lock.exclusive(project.state_dir, "up"), \
+            progress(f"Preparing Airflow {project.airflow_version} ({runtime})", quiet) as report:
         environment = select.environment(project, runtime, report)
         select.remember(project, runtime)
         if runtime == "compose":
@@ -69,22 +79,35 @@ def up(project_dir, runtime, port, workers, dags_from, quiet):
 
 @click.command()
 @project_option
-@click.option("--purge", is_flag=True, help="Also delete .mwaa-kit/ (database, venvs, data).")
+@click.option("--purge", is_flag=True,
+              help="Also delete .mwaa-kit/: the metadata databases, emulated AWS (S3 objects, "
+                   "secrets), the Salesforce stub's org and the logs. The Airflow virtualenvs, "
+                   "shared by projects in ~/.cache/mwaa-kit, stay.")
+@click.option("--yes", "-y", is_flag=True, help="Purge without asking.")
 @friendly_errors
-def down(project_dir, purge):
+def down(project_dir, purge, yes):
     """Stop every process of the local environment."""
     project = load_project(project_dir)
-    if select.last_runtime(project) == "compose":
-        select.environment(project, "compose").down(purge=purge)
-        stdout.print("Stopped the compose stack")
-    else:
-        stopped = NativeEnvironment(project).down()
-        stdout.print(f"Stopped {', '.join(stopped)}" if stopped else "Nothing was running")
+    if purge and not yes:
+        _confirm_purge(project)
+    with lifecycle_lock.exclusive(project.state_dir, "down"):
+        if select.last_runtime(project) == "compose":
+            select.environment(project, "compose").down(purge=purge)
+            stdout.print("Stopped the compose stack")
+        else:
+            stopped = NativeEnvironment(project).down()
+            stdout.print(f"Stopped {', '.join(stopped)}" if stopped else "Nothing was running")
     if purge:
-        from mwaa_kit.runtime.native.environment import remove_state
-
         remove_state(project)
         stdout.print(f"Removed {project.state_dir}")
+
+
+def _confirm_purge(project) -> None:
+    what = (f"{project.state_dir}: the metadata databases (DAG run history), emulated AWS "
+            "(S3 objects, secrets), the Salesforce stub's org and the logs")
+    if not sys.stdin.isatty():
+        raise UserFacingError(f"--purge deletes {what}. Add --yes to confirm.")
+    click.confirm(f"Delete {what}?", abort=True, err=True)
 
 
 @click.command()
@@ -109,6 +132,8 @@ def status(project_dir, output_format):
     current = NativeEnvironment(project).status()
     if output_format == "json":
         print_json(current.to_dict())
+        if current.processes and not current.running:
+            raise SystemExit(1)  # as the table: a dead component fails the command
         return
     if not current.processes:
         stdout.print("The local environment is not running. Start it with `mwaa-kit up`.")
@@ -168,7 +193,8 @@ def logs(project_dir, component, follow, lines):
 def restart(project_dir, quiet):
     """Stop and start again, re-applying the bundle (requirements, plugins, startup)."""
     project = load_project(project_dir)
-    with progress("Restarting", quiet) as report:
+    with lifecycle_lock.exclusive(project.state_dir, "restart"), \
+            progress("Restarting", quiet) as report:
         environment = NativeEnvironment(project, report)
         dags_from = environment.status().dags_from or "project"
         environment.down()

@@ -37,6 +37,7 @@ def _user_facing_types() -> tuple[type[BaseException], ...]:
     from mwaa_kit.emulators.aws.seed import SeedFileError
     from mwaa_kit.project import ProjectConfigError
     from mwaa_kit.runtime.compose.stack import ComposeError, ContainerEngineUnavailableError
+    from mwaa_kit.runtime.lifecycle_lock import ProjectBusyError
     from mwaa_kit.runtime.native.environment import EnvironmentNotRunningError
     from mwaa_kit.runtime.native.postgres import DataDirUnreachableError, PostgresUnavailableError
     from mwaa_kit.runtime.processes import PortInUseError
@@ -45,7 +46,7 @@ def _user_facing_types() -> tuple[type[BaseException], ...]:
             PythonNotFoundError, RequirementsError, StartupScriptError, SeedFileError,
             ProjectConfigError, EnvironmentNotRunningError, PostgresUnavailableError,
             PortInUseError, ComposeError, ContainerEngineUnavailableError,
-            DataDirUnreachableError)
+            DataDirUnreachableError, ProjectBusyError)
 
 
 def friendly_errors(command: Callable) -> Callable:

@@ -75,7 +75,7 @@ def example():
     write_project(project, {"dags/all_opportunities.py": FAULT_DAG})
     run_cli("up", "--quiet", project=project, check=True)
     yield project
-    run_cli("down", "--purge", project=project)
+    run_cli("down", "--purge", "--yes", project=project)
 
 
 @pytest.fixture(scope="module")

@@ -131,7 +131,7 @@ def running_project(tmp_path_factory):
     write_project(root, CONTRACT_PROJECT)
     run_cli("up", "--quiet", project=root, check=True)
     yield root
-    run_cli("down", "--purge", project=root)
+    run_cli("down", "--purge", "--yes", project=root)
 
 
 def _status(project):
