@@ -32,11 +32,13 @@ def client_environment(endpoint_url: str, region: str) -> dict[str, str]:
             **EMULATOR_CREDENTIALS}
 
 
-def start_moto(log: Path, port: int) -> processes.ProcessRecord:
-    record = processes.start(
-        "aws", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=_host_env(), log=log, port=port,
-    )
+def start_moto(log: Path, port: int, state: Path | None = None) -> processes.ProcessRecord:
+    """moto server on 127.0.0.1:`port`; with `state`, one that keeps the emulated account
+    in that file across restarts and crashes (persistent_moto)."""
+    command = ([sys.executable, "-m", "mwaa_kit.emulators.aws.persistent_moto", "--port",
+                str(port), "--state", str(state)] if state else
+               [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)])
+    record = processes.start("aws", command, env=_host_env(), log=log, port=port)
     processes.wait_for_http(f"http://127.0.0.1:{port}/moto-api/", 60, record)
     return record
 
