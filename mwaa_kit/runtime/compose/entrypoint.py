@@ -164,6 +164,16 @@ def _wait_for_services(timeout: float = 300) -> None:
                 time.sleep(1)
 
 
+def _require_writable_volumes() -> None:
+    """The image runs as MWAA's non-root `airflow` user; volumes made by an image that ran
+    as root stay root's, and nothing could be installed or written there."""
+    for folder in (Path("/mwaa/state"), Path(os.environ["MWAA_KIT_CACHE_DIR"]) / "venvs"):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            raise SystemExit(
+                f"mwaa-kit: {folder} is not writable by uid {os.getuid()} (a volume made "
+                "when the image ran as root?); run `mwaa-kit down --purge` to start afresh")
+
+
 def _write_ca_bundle() -> None:
     """The image's CAs plus the Salesforce stub's, for requests' REQUESTS_CA_BUNDLE."""
     target = os.environ.get("REQUESTS_CA_BUNDLE")
@@ -182,6 +192,7 @@ def _write_ca_bundle() -> None:
 
 def main(container: str, *arguments: str) -> int:
     _wait_for_services()
+    _require_writable_volumes()
     _write_ca_bundle()
     version = catalog.get_version(os.environ.get("MWAA_KIT_AIRFLOW_VERSION",
                                                  catalog.DEFAULT_VERSION))
