@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -42,6 +43,46 @@ with DAG("slow_extract", schedule=None, start_date=datetime(2024, 1, 1),
         sf_fields=["Id", "Name"], fmt="ndjson", batch_size=200,
         s3_conn_id="aws_connection", s3_bucket="{{ var.value.bucket_name }}",
         s3_key="test/slow_extract.json")
+"""
+# Where a task may write on MWAA: its image runs Airflow as `airflow` (not root), which owns
+# only its home, /usr/local/airflow; /tmp is writable, /usr/lib is not.
+PATHS_DAG = """
+import subprocess
+from datetime import datetime
+from pathlib import Path
+try:
+    from airflow.sdk import DAG, task
+except ImportError:
+    from airflow import DAG
+    from airflow.decorators import task
+
+def write(path):
+    Path(path).write_text("written by a task")
+    print(f"mwaa-paths: wrote {path}")
+
+with DAG("mwaa_paths", schedule=None, start_date=datetime(2024, 1, 1),
+         default_args={"retries": 0}):
+    @task
+    def whoami():
+        uid = subprocess.run(["id", "-u"], capture_output=True, text=True, check=True).stdout
+        print(f"mwaa-paths: uid={uid.strip()}")
+
+    @task
+    def write_tmp():
+        write("/tmp/mwaa-paths-probe")
+
+    @task
+    def write_airflow_home():
+        write("/usr/local/airflow/mwaa-paths-probe")
+
+    @task
+    def write_usr_lib():
+        write("/usr/lib/mwaa-paths-probe")
+
+    whoami()
+    write_tmp()
+    write_airflow_home()
+    write_usr_lib()
 """
 
 
@@ -94,6 +135,7 @@ def stack(compose_tool):
     shutil.copyfile(REPO / "seed.toml", project / "seed.toml")
     write_project(project, {
         "dags/slow_extract.py": SLOW_DAG,
+        "dags/mwaa_paths.py": PATHS_DAG,
         "mwaa-kit.toml": """
             [environment]
             name = "SalesforceIngestion"
@@ -106,10 +148,10 @@ def stack(compose_tool):
                        project=project, check=False)
         assert started.returncode == 0, started.stdout + started.stderr[-3000:] + "".join(
             _cli("logs", service, project=project, check=False).stdout[-3000:]
-            for service in ("init", "scheduler"))
+            for service in ("init", "scheduler", "webserver", "worker"))
         yield project
     finally:  # a failed `up` must not leave a stack behind either
-        _cli("down", "--purge", project=project, check=False)
+        _cli("down", "--purge", "--yes", project=project, check=False)
         shutil.rmtree(project, ignore_errors=True)
 
 
@@ -163,6 +205,64 @@ def test_a_killed_worker_s_task_is_retried_on_the_other_and_completes(stack):
                                  Key="test/slow_extract.json")["Body"].read().decode()
     ids = [json.loads(line)["id"] for line in body.splitlines()]
     assert len(ids) == len(set(ids)) == _opportunity_count(stack)
+
+
+def test_tasks_run_as_a_user_who_may_write_only_where_mwaa_allows(stack):
+    result = _cli("dags", "trigger", "mwaa_paths", "--wait", "--timeout", "600", "--format",
+                  "json", project=stack, check=False)
+    run = json.loads(result.stdout)
+    states = {task["task_id"]: task["state"] for task in run["tasks"]}
+    logs = {task["task_id"]: _task_log(run, task) for task in run["tasks"]}
+    assert states == {"whoami": "success", "write_tmp": "success",
+                      "write_airflow_home": "success", "write_usr_lib": "failed"}, logs
+    assert result.returncode != 0  # the run failed, as it would on MWAA
+    uid = re.search(r"mwaa-paths: uid=(\d+)", logs["whoami"])
+    assert uid and int(uid.group(1)) != 0, logs["whoami"]
+    assert "mwaa-paths: wrote /tmp/mwaa-paths-probe" in logs["write_tmp"]
+    assert "mwaa-paths: wrote /usr/local/airflow/mwaa-paths-probe" in logs["write_airflow_home"]
+    assert "Permission denied" in logs["write_usr_lib"], logs["write_usr_lib"]
+    assert "mwaa-paths: wrote" not in logs["write_usr_lib"]
+
+
+def test_no_airflow_container_runs_a_process_as_root(stack):
+    containers = [c for c in _containers(stack) if c["service"] in ("scheduler", "webserver",
+                                                                     "worker")]
+    assert {c["service"] for c in containers} == {"scheduler", "webserver", "worker"}
+    for container in containers:
+        owners = subprocess.run(
+            ["podman", "exec", container["name"], "sh", "-c", "stat -c %u /proc/[0-9]*"],
+            capture_output=True, text=True).stdout.split()  # (a process may end meanwhile)
+        assert owners and "0" not in owners, (container["name"], owners)
+    # The init job wrote the stack's shared state as the same user.
+    owner = subprocess.run(["podman", "exec", containers[0]["name"], "stat", "-c", "%u",
+                            "/mwaa/state/admin-password.json"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert owner not in ("", "0")
+
+
+def _containers(project) -> list[dict]:
+    name = "mwaa-kit-salesforceingestion"
+    output = subprocess.run(["podman", "ps", "--format", "json", "--filter",
+                             f"label=com.docker.compose.project={name}"],
+                            capture_output=True, text=True, check=True).stdout
+    return [{"name": c["Names"][0], "service": c["Labels"]["com.docker.compose.service"]}
+            for c in json.loads(output or "[]")]
+
+
+def _task_log(run: dict, task: dict) -> str:
+    """The log of `task`'s first attempt, from the worker container that ran it."""
+    container = next(c["name"] for c in _all_containers() if task["hostname"]
+                     and c["id"].startswith(task["hostname"][:12]))
+    pattern = (f"/usr/local/airflow/logs/dag_id={run['dag_id']}/run_id={run['run_id']}/"
+               f"task_id={task['task_id']}/attempt=1.log")
+    return subprocess.run(["podman", "exec", container, "sh", "-c", f"cat {pattern}"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def _all_containers() -> list[dict]:
+    output = subprocess.run(["podman", "ps", "--format", "json"], capture_output=True,
+                            text=True, check=True).stdout
+    return [{"id": c["Id"], "name": c["Names"][0]} for c in json.loads(output or "[]")]
 
 
 def _failed_task_logs(output: str) -> str:
