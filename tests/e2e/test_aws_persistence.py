@@ -67,6 +67,7 @@ def test_the_account_survives_a_crash_and_a_stop(emulator):
 
     os.kill(emulator.record.pid, signal.SIGKILL)  # a crash: only what was saved is left
     emulator.start()
+    s3.create_bucket(Bucket="lake-data")  # as every `up` seeds again: kept, not replaced
     versions = s3.list_object_versions(Bucket="lake-data")["Versions"]
     assert sorted(v["VersionId"] for v in versions) == sorted([first, second])
     assert s3.get_object(Bucket="lake-data", Key="k.json",

@@ -34,6 +34,9 @@ from werkzeug.serving import make_server
 
 BACKENDS = {"s3": s3_backends, "secretsmanager": secretsmanager_backends,
             "ssm": ssm_backends, "sqs": sqs_backends}
+# State a service keeps beside its accounts: S3's bucket-name registry, without which a
+# CreateBucket of an existing bucket (every `up` seeds again) would replace it, empty.
+REGISTRIES = {"s3": ("bucket_accounts",)}
 SAVE_INTERVAL = 0.5  # seconds: changes are written at most this often
 _READS = {"GET", "HEAD", "OPTIONS"}
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
@@ -98,18 +101,32 @@ class PersistentState:
         self._dirty = threading.Event()
 
     def load(self) -> None:
+        """Load the saved account; a file this moto cannot read (made by another moto
+        version, say) is set aside, never overwritten, and the account starts empty."""
         if not self.path.exists():
             return
-        with self.path.open("rb") as stream:
-            saved = pickle.load(stream)
-        for name, accounts in saved.items():
+        try:
+            with self.path.open("rb") as stream:
+                saved = {name: (dict(accounts), dict(registries))
+                         for name, (accounts, registries) in pickle.load(stream).items()}
+        except Exception as error:  # noqa: BLE001 - any unpickling or shape failure
+            kept = self.path.with_suffix(f".unreadable-{int(time.time())}")
+            os.replace(self.path, kept)
+            print(f"mwaa-kit: could not load {self.path} ({error}); kept it as {kept} and "
+                  "started with an empty account", flush=True)
+            return
+        for name, (accounts, registries) in saved.items():
             BACKENDS[name].update(accounts)
+            for attribute, value in registries.items():
+                getattr(BACKENDS[name], attribute).update(value)
 
     def save(self) -> None:
         buffer = io.BytesIO()
         with self.lock:
-            _StatePickler(buffer).dump({name: dict(backends)
-                                        for name, backends in BACKENDS.items()})
+            _StatePickler(buffer).dump({
+                name: (dict(backends), {attribute: dict(getattr(backends, attribute))
+                                        for attribute in REGISTRIES.get(name, ())})
+                for name, backends in BACKENDS.items()})
         partial = self.path.with_suffix(".partial")
         partial.write_bytes(buffer.getvalue())
         os.replace(partial, self.path)
@@ -162,4 +179,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Through the importable module, so that the pickle names its functions by a path a
+    # later process can import, not `__main__`.
+    from mwaa_kit.emulators.aws import persistent_moto
+
+    persistent_moto.main()

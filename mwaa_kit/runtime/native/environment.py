@@ -43,6 +43,7 @@ _MAJOR = {
 }
 
 
+_CONTROL_PLANE = {"mwaa", "dags-sync"}
 _NO_LOG_SERVER = {"scheduler": ("--skip-serve-logs",), "triggerer": ("--skip-serve-logs",)}
 
 ROOT_NOTE = ("Airflow and its tasks run as root here, unlike MWAA, whose image runs them as "
@@ -109,6 +110,7 @@ class NativeEnvironment:
         self.database = postgres.database_name(self.version.airflow_version)
         self.state_file = self.native_dir / "state.json"
         self.postgres_dir = self.native_dir / "postgres"
+        self.aws_state_file = self.state_dir / "aws" / "moto-state.pickle"
         self.ca_bundle = self.native_dir / "ca-bundle.pem"
 
     # ----------------------------------------------------------------- state
@@ -160,7 +162,10 @@ class NativeEnvironment:
             self.report(f"Stopping Airflow {current.airflow_version} to switch to "
                         f"{self.version.airflow_version}")
             self.down()
-        elif current.processes:  # a crash or a half-finished start: clear it first
+        elif current.processes and current.airflow_version == self.version.airflow_version \
+                and any(info["alive"] for info in current.processes.values()):
+            return self._restart_stopped()  # a crash of some: the rest keep their data
+        elif current.processes:  # a half-finished start, or another version: clear it
             self.report("Stopping what is left of the previous run")
             self.down()
 
@@ -285,35 +290,40 @@ class NativeEnvironment:
     # ------------------------------------------------------------- services
     def _start_services(self, ports: dict, seed: aws_seed.Seed, state: dict) -> None:
         records = state["processes"]
-        try:
-            postgres.find_bin_dir()
-            self.report("Starting PostgreSQL (the metadata database)")
-            record = postgres.start(self.postgres_dir, self._log("postgres"),
-                                    ports["postgres"], self.database)
-            records.append(record.to_dict())
+        if self._has_postgres():
+            records.append(self._start_postgres(ports))
             state["database"] = "postgresql"
-        except postgres.PostgresUnavailableError:
+        else:
             state["database"] = "sqlite"
+        records.append(self._start_aws(ports, seed, state))
+        if seed.salesforce:
+            records.append(self._start_salesforce(ports["salesforce"], seed.salesforce))
 
+    def _start_postgres(self, ports: dict) -> dict:
+        self.report("Starting PostgreSQL (the metadata database)")
+        return postgres.start(self.postgres_dir, self._log("postgres"), ports["postgres"],
+                              self.database).to_dict()
+
+    def _start_aws(self, ports: dict, seed: aws_seed.Seed, state: dict) -> dict:
+        """The AWS emulator, its account kept in the state folder across restarts and
+        crashes, then seeded (seeding again changes nothing but the seeded values)."""
         self.report(f"Starting the AWS emulator ({self.project.aws_emulator})")
         if self.project.aws_emulator == "localstack":
             record = aws_server.start_localstack(self.state_dir, cache_dir(), self._log("aws"),
                                                  ports["aws"])
         else:
-            record = aws_server.start_moto(self._log("aws"), ports["aws"])
-        records.append(record.to_dict())
+            record = aws_server.start_moto(self._log("aws"), ports["aws"],
+                                           state=self.aws_state_file)
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing",
             region_name=self.project.region,
         )
         self.report("Seeding buckets, connections and variables")
         state["seeded"] = aws_seed.apply_seed(seed, session, f"http://127.0.0.1:{ports['aws']}")
-
-        if seed.salesforce:
-            self.report("Starting the Salesforce stub")
-            records.append(self._start_salesforce(ports["salesforce"], seed.salesforce))
+        return record.to_dict()
 
     def _start_salesforce(self, port: int, settings: dict) -> dict:
+        self.report("Starting the Salesforce stub")
         stub_dir = self.state_dir / "salesforce"
         if not (stub_dir / "data.sqlite").exists():  # seeded once, all or nothing
             self.report("Seeding the Salesforce stub's org")
@@ -328,12 +338,15 @@ class NativeEnvironment:
         return record.to_dict()
 
     def _start_control_plane(self, ports: dict, state: dict) -> None:
+        state["processes"].extend(self._control_plane_records(ports, state))
+        self._save_state(state)
+
+    def _control_plane_records(self, ports: dict, state: dict) -> list[dict]:
         records = control_plane.start(
             self.project, f"http://127.0.0.1:{ports['aws']}", ports["mwaa"], state["ui_url"],
             state["dags_from"], self.logs_dir, self.report,
         )
-        state["processes"].extend(record.to_dict() for record in records)
-        self._save_state(state)
+        return [record.to_dict() for record in records]
 
     def _write_ca_bundle(self) -> None:
         """The system's CAs plus the Salesforce stub's, for Airflow's HTTPS clients."""
@@ -402,19 +415,66 @@ class NativeEnvironment:
                 for command in self.version.components[container]]
 
     def _start_components(self, prepared: PreparedEnvironment, ports: dict, state: dict):
-        for name, arguments, container in self.components():
-            self.report(f"Starting the {name}")
-            record = processes.start(
-                name, prepared.airflow(*arguments), env=prepared.env(container),
-                log=self._log(name), cwd=self.home,
-                port=ports["ui"] if name == self.version.webserver_component else None,
-            )
-            state["processes"].append(record.to_dict())
+        for name, _, _ in self.components():
+            state["processes"].append(self._start_component(prepared, name, ports))
             self._save_state(state)
+        self._wait_for_ui(state)
+
+    def _start_component(self, prepared: PreparedEnvironment, name: str, ports: dict) -> dict:
+        arguments, container = next((arguments, container) for component, arguments, container
+                                    in self.components() if component == name)
+        self.report(f"Starting the {name}")
+        return processes.start(
+            name, prepared.airflow(*arguments), env=prepared.env(container),
+            log=self._log(name), cwd=prepared.home,
+            port=ports["ui"] if name == self.version.webserver_component else None,
+        ).to_dict()
+
+    def _wait_for_ui(self, state: dict) -> None:
         self.report("Waiting for the UI to answer")
-        ui = processes.ProcessRecord(**state["processes"][-1])
+        ui = next(record for record in self._records(state)
+                  if record.name == self.version.webserver_component)
         processes.wait_for_http(state["ui_url"] + _MAJOR[self.version.major]["health"], 240,
                                 ui)
+
+    def _restart_stopped(self) -> dict:
+        """Start again only what stopped (a crash, a kill): the rest keeps running, and
+        with it the data it holds. The control plane's two processes start as a pair."""
+        state = self._load_state()
+        records = self._records(state)
+        stopped = {record.name for record in records if not processes.is_alive(record)}
+        if stopped & _CONTROL_PLANE:
+            stopped |= _CONTROL_PLANE & {record.name for record in records}
+        self.report(f"Restarting what stopped: {', '.join(sorted(stopped))}")
+        for record in records:
+            if record.name in stopped:
+                processes.stop(record)  # a crashed leader's orphans (workers, children)
+        ports = state["ports"]
+        _, values = self._runtime_environment(ports)
+        seed = aws_seed.load_seed(self.project.seed_file, values)
+        prepared = self._prepared_from(state)
+        starters = {
+            "postgres": lambda: [self._start_postgres(ports)],
+            "aws": lambda: [self._start_aws(ports, seed, state)],
+            "salesforce": lambda: [self._start_salesforce(ports["salesforce"],
+                                                          seed.salesforce)],
+            "mwaa": lambda: self._control_plane_records(ports, state),
+            **{name: (lambda name=name: [self._start_component(prepared, name, ports)])
+               for name, _, _ in self.components()},
+        }
+        restarted = []
+        try:
+            for entry in list(state["processes"]):
+                if entry["name"] not in stopped:
+                    restarted.append(entry)
+                elif entry["name"] in starters:  # dags-sync comes back with mwaa
+                    restarted.extend(starters[entry["name"]]())
+        finally:
+            state["processes"] = restarted
+            self._save_state(state)
+        if self.version.webserver_component in stopped:
+            self._wait_for_ui(state)
+        return state
 
     def _stop_components(self, state: dict) -> None:
         """Stop Airflow's processes (not the services) and forget their records."""
@@ -518,11 +578,13 @@ class NativeEnvironment:
 
     def prepared(self) -> PreparedEnvironment:
         """The environment the running processes use (for one-off Airflow commands)."""
-        state = self._load_state()
         if not self.status().running:
             raise EnvironmentNotRunningError(
                 "The local environment is not running. Start it with `mwaa-kit up`."
             )
+        return self._prepared_from(self._load_state())
+
+    def _prepared_from(self, state: dict) -> PreparedEnvironment:
         env = json.loads((self.native_dir / "airflow-env.json").read_text())
         return PreparedEnvironment(  # the running version's home, whatever the toml says now
             home=Path(state.get("airflow_home", self.home)),
