@@ -128,7 +128,10 @@ class PersistentState:
                                         for attribute in REGISTRIES.get(name, ())})
                 for name, backends in BACKENDS.items()})
         partial = self.path.with_suffix(".partial")
-        partial.write_bytes(buffer.getvalue())
+        # Owner-only: it holds the account's secrets (Secrets Manager values).
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                       "wb") as stream:
+            stream.write(buffer.getvalue())
         os.replace(partial, self.path)
 
     def changed(self) -> None:
