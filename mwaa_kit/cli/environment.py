@@ -52,7 +52,7 @@ def up(project_dir, runtime, port, workers, dags_from, quiet):
     environment is up changes nothing.
     """
     project = load_project(project_dir)
-    runtime = select.choose(runtime)
+    runtime = select.choose(runtime, note=lambda reason: stdout.print(f"[dim]{reason}[/]"))
     if runtime == "compose" and dags_from != "project":
         raise click.UsageError("--dags-from bucket needs the native runtime (--runtime native);"
                                " the compose stack mounts dags/ live.")

@@ -12,10 +12,16 @@ from mwaa_kit.runtime.native.environment import NativeEnvironment
 RUNTIMES = ("native", "compose")
 
 
-def choose(requested: str | None) -> str:
-    """`requested`, else $MWAA_KIT_RUNTIME, else what this machine can run."""
+def choose(requested: str | None, note=lambda message: None) -> str:
+    """`requested`, else $MWAA_KIT_RUNTIME, else what this machine can run (`note` hears
+    why the automatic choice is native although a container engine answers)."""
     choice = requested or os.environ.get("MWAA_KIT_RUNTIME") or "auto"
-    return default_runtime() if choice == "auto" else choice
+    if choice != "auto":
+        return choice
+    runtime, reason = default_runtime()
+    if reason:
+        note(reason)
+    return runtime
 
 
 def environment(project: Project, runtime: str, report=lambda message: None):

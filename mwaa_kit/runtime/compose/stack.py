@@ -25,15 +25,12 @@ from mwaa_kit.contract.plugins import build_plugins_zip
 from mwaa_kit.emulators.aws.seed import check_seed_file
 from mwaa_kit.project import Project
 from mwaa_kit.runtime import processes
+from mwaa_kit.runtime.compose import images
+from mwaa_kit.runtime.compose.images import COMPOSE_FILE
 from mwaa_kit.runtime.native.environment import parse_run_states
 from mwaa_kit.runtime.native.postgres import database_name
 
 KIT_SOURCE = Path(__file__).resolve().parents[3]
-COMPOSE_FILE = KIT_SOURCE / "docker-compose.yml"
-# Base images a machine without a registry builds locally (docker/base/); elsewhere the
-# compose file's public defaults apply.
-BASE_IMAGE_VARIABLES = ("AIRFLOW_BASE_IMAGE", "POSTGRES_BASE_IMAGE", "LOCALSTACK_BASE_IMAGE",
-                        "STUB_BASE_IMAGE")
 _HEALTH = {2: "/health", 3: "/api/v2/monitor/health"}
 _LONG_RUNNING = {"scheduler", "webserver", "worker"}
 
@@ -106,8 +103,9 @@ def _hint(output: str) -> str:
                 "does not run: set DOCKER_BUILDKIT=0 to build the classic way.")
     if "container registry" in output or "pull access denied" in output:
         return ("\nThe base images cannot be pulled from a registry. Point the builds at "
-                f"images you have ({', '.join(BASE_IMAGE_VARIABLES)}; scripts/setup-containers "
-                "makes local ones), or run natively with `--runtime native`.")
+                f"images you have ({', '.join(images.BASE_IMAGE_VARIABLES)}; "
+                "scripts/setup-containers makes local ones), or run natively with "
+                "`--runtime native`.")
     return ""
 
 
@@ -229,9 +227,9 @@ class ComposeEnvironment:
                     for name, count in salesforce.get("objects", {}).items()])
             wait_for.append("salesforce:8443")
         values["MWAA_KIT_WAIT_FOR"] = ",".join(wait_for)
-        for name in (*BASE_IMAGE_VARIABLES, "LOCALSTACK_AUTH_TOKEN"):
-            if os.environ.get(name):
-                values[name] = os.environ[name]
+        values.update(images.base_images())
+        if os.environ.get("LOCALSTACK_AUTH_TOKEN"):
+            values["LOCALSTACK_AUTH_TOKEN"] = os.environ["LOCALSTACK_AUTH_TOKEN"]
         self.env_file.touch(mode=0o600)
         self.env_file.write_text("".join(f"{k}='{v}'\n" for k, v in values.items()))
 
@@ -313,7 +311,11 @@ def _fernet_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
-def default_runtime() -> str:
-    """compose when a container engine answers, else the embedded native runtime."""
-    return "compose" if compose_command() else "native"
+def default_runtime() -> tuple[str, str | None]:
+    """compose when a container engine answers and the stack's images can be built here,
+    else the embedded native runtime, with why in one line."""
+    if not compose_command():
+        return "native", None
+    reason = images.why_not_buildable()
+    return ("native", f"running natively: {reason}") if reason else ("compose", None)
 
