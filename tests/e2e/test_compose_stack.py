@@ -18,6 +18,7 @@ import boto3
 import pytest
 import requests
 
+from mwaa_kit.runtime.processes import free_port
 from tests.e2e.conftest import E2E_ROOT, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
@@ -144,8 +145,9 @@ def stack(compose_tool):
         """,
     })
     try:
-        started = _cli("up", "--runtime", "compose", "--workers", "2", "--quiet",
-                       project=project, check=False)
+        # Any free port, not 8080, which native environments on the machine prefer.
+        started = _cli("up", "--runtime", "compose", "--workers", "2", "--quiet", "--port",
+                       str(free_port()), project=project, check=False)
         assert started.returncode == 0, started.stdout + started.stderr[-3000:] + "".join(
             _cli("logs", service, project=project, check=False).stdout[-3000:]
             for service in ("init", "scheduler", "webserver", "worker"))

@@ -112,6 +112,24 @@ def _supervise(commands: list[list[str]], env: dict[str, str]) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
+def _run_states(command: list[str], env: dict[str, str], attempts: int = 5) -> int:
+    """Print a run's states (run_states.py), asking again while the database does not
+    answer: the stack's DNS (aardvark-dns under podman) can miss a name for a moment when
+    a container leaves the network, e.g. a killed worker, and one missed poll must not end
+    a caller's wait for the run."""
+    attempt = 1
+    while True:
+        result = subprocess.run(command, env=env, cwd=HOME, capture_output=True, text=True)
+        if result.returncode == 0 or "OperationalError" not in result.stderr or (
+                attempt == attempts):
+            break
+        time.sleep(attempt)
+        attempt += 1
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    return result.returncode
+
+
 def _init(prepared: PreparedEnvironment) -> int:
     env = prepared.env("scheduler")
     # One database per Airflow version in the postgres volume (MWAA_KIT_DATABASE): after
@@ -205,8 +223,8 @@ def main(container: str, *arguments: str) -> int:
         os.execve(command[0], command, prepared.env("worker"))
     if container == "run-states":
         script = Path(__file__).resolve().parent.parent / "in_airflow" / "run_states.py"
-        python = str(prepared.virtualenv.python)
-        os.execve(python, [python, str(script), *arguments], prepared.env("worker"))
+        return _run_states([str(prepared.virtualenv.python), str(script), *arguments],
+                           prepared.env("worker"))
     commands = [prepared.airflow(*command[1:]) for command in version.components[container]]
     return _supervise(commands, prepared.env(container))
 
