@@ -8,8 +8,11 @@ would never honour (absolute paths, `..`, symlinks) before writing anything.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import shutil
 import stat
+import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -65,7 +68,9 @@ def extract_plugins_zip(zip_path: Path, plugins_home: Path) -> list[str]:
     """Replace `plugins_home` with the zip's contents; return the extracted names.
 
     Nothing is written unless every entry is safe; the new folder replaces the old one
-    only once it is complete.
+    only once it is complete. Several processes may extract the same bundle at once (the
+    compose image's one-off commands apply the contract in a running container): each
+    stages its own copy, and none fails because another's landed first.
     """
     try:
         archive = zipfile.ZipFile(zip_path)
@@ -77,11 +82,26 @@ def extract_plugins_zip(zip_path: Path, plugins_home: Path) -> list[str]:
             raise PluginsError(
                 f"{zip_path}: refused, MWAA would not extract it: " + "; ".join(problems)
             )
-        staging = plugins_home.with_name(plugins_home.name + ".new")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        plugins_home.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=plugins_home.name + ".new-",
+                                        dir=plugins_home.parent))
+        staging.chmod(0o755)
         archive.extractall(staging)
         names = archive.namelist()
-    shutil.rmtree(plugins_home, ignore_errors=True)
-    staging.rename(plugins_home)
+    _swap_in(staging, plugins_home)
     return names
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Put the folder `new` in place of `target`. When a concurrent extraction lands in
+    between, its copy (of the same bundle) stays and `new` is dropped."""
+    retired = new.with_name(new.name + ".old")  # unique, as `new`'s name is
+    with contextlib.suppress(FileNotFoundError):
+        target.rename(retired)
+    try:
+        new.rename(target)
+    except OSError as error:
+        if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+        shutil.rmtree(new, ignore_errors=True)
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,4 +1,6 @@
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -38,6 +40,24 @@ def test_extract_replaces_the_plugins_folder(tmp_path):
     assert sorted(names) == ["operators/__init__.py", "operators/mine.py"]
     assert (home / "operators" / "mine.py").read_text() == "VALUE = 1\n"
     assert not (home / "stale.py").exists()
+
+
+def test_concurrent_extractions_of_the_same_bundle_all_succeed(tmp_path):
+    """The compose image's one-off commands (run-states, airflow) apply the contract while
+    others do: two `dags trigger --wait` polls once collided on a shared staging folder."""
+    archive = build_plugins_zip(_plugins(tmp_path), tmp_path / "plugins.zip")
+    home = tmp_path / "home" / "plugins"
+    start = threading.Barrier(4)
+
+    def extract(_):
+        start.wait()
+        for _ in range(25):
+            extract_plugins_zip(archive, home)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(extract, range(4)))  # re-raises any thread's error
+    assert (home / "operators" / "mine.py").read_text() == "VALUE = 1\n"
+    assert sorted(p.name for p in home.parent.iterdir()) == ["plugins"]
 
 
 @pytest.mark.parametrize("entry", ["../evil.py", "/etc/evil.py", "ops/../../evil.py"])
