@@ -445,6 +445,8 @@ class NativeEnvironment:
         stopped = {record.name for record in records if not processes.is_alive(record)}
         if stopped & _CONTROL_PLANE:
             stopped |= _CONTROL_PLANE & {record.name for record in records}
+        if "postgres" in stopped:  # Airflow's processes die of a lost database, sooner or
+            stopped |= {name for name, _, _ in self.components()}  # later: start them anew
         self.report(f"Restarting what stopped: {', '.join(sorted(stopped))}")
         for record in records:
             if record.name in stopped:
@@ -462,15 +464,17 @@ class NativeEnvironment:
             **{name: (lambda name=name: [self._start_component(prepared, name, ports)])
                for name, _, _ in self.components()},
         }
-        restarted = []
+        restarted, remaining = [], list(state["processes"])
         try:
-            for entry in list(state["processes"]):
+            while remaining:
+                entry = remaining[0]
                 if entry["name"] not in stopped:
                     restarted.append(entry)
                 elif entry["name"] in starters:  # dags-sync comes back with mwaa
                     restarted.extend(starters[entry["name"]]())
-        finally:
-            state["processes"] = restarted
+                remaining.pop(0)
+        finally:  # a start that failed leaves the rest recorded, for `down` to stop
+            state["processes"] = restarted + remaining
             self._save_state(state)
         if self.version.webserver_component in stopped:
             self._wait_for_ui(state)

@@ -25,6 +25,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from mwaa_kit.runtime import processes
@@ -154,10 +155,26 @@ def start(data_dir: Path, log: Path, port: int, database: str) -> processes.Proc
         log=log, port=port, user=user,
     )
     processes.wait_for_port(port, record, timeout=60)
+    _wait_until_ready(bin_dir, port, record)
     if _trusts_everyone(data_dir):
         _require_password(bin_dir, data_dir, port, password)
     _create_database(bin_dir, data_dir, port, database)
     return record
+
+
+def _wait_until_ready(bin_dir: Path, port: int, record: processes.ProcessRecord,
+                      timeout: float = 120) -> None:
+    """Wait until the server takes queries: after a crash it opens its port and then
+    replays its log, refusing connections ('the database system is starting up')."""
+    deadline = time.monotonic() + timeout
+    while subprocess.run([str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p",
+                          str(port)]).returncode != 0:
+        if not processes.is_alive(record):
+            raise RuntimeError(f"postgres exited while starting; see {record.log}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"postgres did not take queries in {timeout:.0f} s; see "
+                               f"{record.log}")
+        time.sleep(0.2)
 
 
 def _initdb(bin_dir: Path, data_dir: Path, user: str | None, password: str) -> None:
