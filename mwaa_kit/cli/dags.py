@@ -13,8 +13,8 @@ import click
 from rich.table import Table
 
 from mwaa_kit.cli.output import console, friendly_errors, print_json, project_option, stdout
-from mwaa_kit.cli.redaction import Redactor, project_secrets
 from mwaa_kit.project import load_project
+from mwaa_kit.runtime.redaction import Redactor, project_secrets
 from mwaa_kit.runtime.select import running_environment
 
 _FINISHED = {"success", "failed"}

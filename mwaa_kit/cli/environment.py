@@ -15,11 +15,11 @@ from mwaa_kit.cli.output import (
     project_option,
     stdout,
 )
-from mwaa_kit.cli.redaction import Redactor, project_secrets
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime import lifecycle_lock, processes, select
 from mwaa_kit.runtime.native import control_plane
 from mwaa_kit.runtime.native.environment import ROOT_NOTE, NativeEnvironment, remove_state
+from mwaa_kit.runtime.redaction import Redactor, project_secrets
 
 runtime_option = click.option(
     "--runtime", type=click.Choice(["auto", *select.RUNTIMES]), default=None,

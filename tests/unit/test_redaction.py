@@ -2,8 +2,8 @@
 
 import json
 
-from mwaa_kit.cli.redaction import Redactor, project_secrets
 from mwaa_kit.project import load_project
+from mwaa_kit.runtime.redaction import Redactor, project_secrets
 
 SEED = """
 [variables]

@@ -424,9 +424,10 @@ class NativeEnvironment:
         arguments, container = next((arguments, container) for component, arguments, container
                                     in self.components() if component == name)
         self.report(f"Starting the {name}")
+        masked = [sys.executable, "-m", "mwaa_kit.runtime.masked_output", "--project",
+                  str(self.project.root), "--", *prepared.airflow(*arguments)]
         return processes.start(
-            name, prepared.airflow(*arguments), env=prepared.env(container),
-            log=self._log(name), cwd=prepared.home,
+            name, masked, env=prepared.env(container), log=self._log(name), cwd=prepared.home,
             port=ports["ui"] if name == self.version.webserver_component else None,
         ).to_dict()
 
