@@ -76,3 +76,26 @@ def test_a_busy_port_is_a_clear_error(project_dir):
     assert result.returncode == 1
     assert f"Port {port} is in use" in result.stderr and "--port" in result.stderr
     _assert_nothing_started(project_dir)
+
+
+def test_a_bad_seed_file_is_refused_before_anything_starts(project_dir):
+    write_project(project_dir, {
+        "dags/.keep": "",
+        "seed.toml": "[salesforce]\nobjects = { Opportunity = -5 }\n",
+    })
+    result = run_cli("up", project=project_dir)
+    assert result.returncode == 1
+    assert "Opportunity = -5; write a count of 0 or more" in result.stderr
+    assert "Traceback" not in result.stderr
+    _assert_nothing_started(project_dir)
+    assert not (project_dir / ".mwaa-kit" / "salesforce").exists()
+
+
+def test_purge_without_yes_asks_and_deletes_nothing_without_a_terminal(project_dir):
+    write_project(project_dir, {"dags/.keep": "", ".mwaa-kit/admin-password.json": "{}"})
+    result = run_cli("down", "--purge", project=project_dir)
+    assert result.returncode == 1
+    assert "Add --yes to confirm" in result.stderr and "emulated AWS" in result.stderr
+    assert (project_dir / ".mwaa-kit" / "admin-password.json").exists()
+    assert run_cli("down", "--purge", "--yes", project=project_dir).returncode == 0
+    assert not (project_dir / ".mwaa-kit").exists()

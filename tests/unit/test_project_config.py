@@ -61,3 +61,13 @@ def test_unknown_version_lists_the_supported_ones(tmp_path):
 def test_bad_settings_get_a_clear_error(tmp_path, text, fragment):
     with pytest.raises(ProjectConfigError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         load_project(_write(tmp_path, text))
+
+
+def test_the_package_metadata_names_its_licence_as_an_spdx_string():
+    # A license table is deprecated by setuptools, whose builds of it stop on 2027-02-18.
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml")
+                              .read_text())
+    assert pyproject["project"]["license"] == "Apache-2.0"
