@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,31 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
     return root
+
+
+def copy_example(name: str, airflow_config: dict[str, str] | None = None) -> Path:
+    """A copy of the repository's example project under E2E_ROOT, on the Airflow version
+    under test (tox sets it per environment), not the example's own; `airflow_config`
+    options are added to its [airflow_config]."""
+    source = Path(__file__).resolve().parents[2]
+    E2E_ROOT.mkdir(parents=True, exist_ok=True)
+    E2E_ROOT.chmod(0o755)
+    project = E2E_ROOT / f"{name}-{uuid.uuid4().hex[:8]}"
+    for folder in ("dags", "plugins", "requirements"):
+        shutil.copytree(source / folder, project / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(source / "seed.toml", project / "seed.toml")
+    config, replaced = re.subn(r'(?m)^airflow_version = ".*"$',
+                               f'airflow_version = "{AIRFLOW_VERSION}"',
+                               (source / "mwaa-kit.toml").read_text())
+    assert replaced == 1, "mwaa-kit.toml should name its airflow_version once"
+    for option, value in (airflow_config or {}).items():
+        line = f'"{option}" = "{value}"'
+        config, found = re.subn(rf'(?m)^"{re.escape(option)}" = .*$', line, config)
+        if not found:
+            config = config.replace("[airflow_config]\n", f"[airflow_config]\n{line}\n", 1)
+    (project / "mwaa-kit.toml").write_text(config)
+    return project
 
 
 @pytest.fixture

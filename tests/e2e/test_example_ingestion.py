@@ -7,9 +7,6 @@ import csv
 import gzip
 import io
 import json
-import re
-import shutil
-import time
 from datetime import UTC, datetime
 
 import boto3
@@ -18,7 +15,7 @@ import requests
 from simple_salesforce import Salesforce
 
 from mwaa_kit.emulators.salesforce import auth
-from tests.e2e.conftest import AIRFLOW_VERSION, E2E_ROOT, run_cli, write_project
+from tests.e2e.conftest import copy_example, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
 
@@ -56,22 +53,7 @@ with DAG("bulk_opportunities", schedule=None, start_date=datetime(2024, 1, 1)):
 @pytest.fixture(scope="module")
 def example():
     """A copy of the repository's example project, brought up natively."""
-    from pathlib import Path
-
-    source = Path(__file__).resolve().parents[2]
-    E2E_ROOT.mkdir(parents=True, exist_ok=True)
-    E2E_ROOT.chmod(0o755)
-    project = E2E_ROOT / f"example-{int(time.time())}"
-    for folder in ("dags", "plugins", "requirements"):
-        shutil.copytree(source / folder, project / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copyfile(source / "seed.toml", project / "seed.toml")
-    # The Airflow version under test (tox sets it per environment), not the example's own.
-    config, replaced = re.subn(r'(?m)^airflow_version = ".*"$',
-                               f'airflow_version = "{AIRFLOW_VERSION}"',
-                               (source / "mwaa-kit.toml").read_text())
-    assert replaced == 1, "mwaa-kit.toml should name its airflow_version once"
-    (project / "mwaa-kit.toml").write_text(config)
+    project = copy_example("example")
     write_project(project, {"dags/all_opportunities.py": FAULT_DAG})
     run_cli("up", "--quiet", project=project, check=True)
     yield project
