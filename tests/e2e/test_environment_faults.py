@@ -18,7 +18,7 @@ from mwaa_kit.project import load_project
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native import postgres
 from mwaa_kit.runtime.native.environment import NativeEnvironment
-from tests.e2e.conftest import AIRFLOW_VERSION, copy_example, run_cli
+from tests.e2e.conftest import AIRFLOW_VERSION, copy_example, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
 
@@ -33,9 +33,24 @@ AIRFLOW_PROCESSES = set(COMPONENTS[:4])
 RETRIES = {"core.default_task_retries": "4", "core.default_task_retry_delay": "5"}
 
 
+QUICK_DAG = """
+from datetime import datetime
+try:
+    from airflow.sdk import DAG
+except ImportError:
+    from airflow import DAG
+from airflow.providers.standard.operators.bash import BashOperator
+
+with DAG("quick", schedule="@hourly", start_date=datetime(2024, 1, 1), catchup=False):
+    BashOperator(task_id="first", bash_command="sleep 2") >> BashOperator(
+        task_id="second", bash_command="sleep 2")
+"""
+
+
 @pytest.fixture(scope="module")
 def example():
     project = copy_example("faults", RETRIES)
+    write_project(project, {"dags/quick.py": QUICK_DAG})
     run_cli("up", "--quiet", project=project, check=True)
     yield project
     run_cli("down", "--purge", "--yes", project=project)
@@ -149,6 +164,16 @@ def test_a_crash_of_each_process_loses_nothing_and_up_restarts_only_it(example):
     assert {pgid: processes.group_members(pgid) for pgid in seen_groups
             if processes.group_members(pgid)} == {}
     assert [name for name, port in ports.items() if not processes.port_is_free(port)] == []
+
+
+def test_dags_test_leaves_the_running_scheduler_out_of_its_run(example):
+    run_cli("up", "--quiet", project=example, check=True)
+    run_cli("dags", "trigger", "quick", "--wait", project=example, check=True)  # unpauses
+    for _ in range(3):  # the scheduler used to take the test's tasks too: 409 on one side
+        result = run_cli("dags", "test", "quick", "--format", "json", project=example)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert json.loads(result.stdout)["state"] == "success"
+    assert NativeEnvironment(load_project(example)).run_states("quick")["paused"] is False
 
 
 def test_the_account_survives_down_up_and_restart(example):
