@@ -119,15 +119,17 @@ def status(project_dir, output_format):
     """Show which processes run, their ports, and the UI address."""
     project = load_project(project_dir)
     if select.last_runtime(project) == "compose":
-        containers = select.environment(project, "compose").containers()
+        stack = select.environment(project, "compose")
+        containers = stack.containers()
+        running = stack.all_running(containers)
         if output_format == "json":
-            print_json({"runtime": "compose", "containers": containers,
-                        "running": bool(containers) and all(
-                            c["state"] in ("running", "exited") for c in containers)})
+            print_json({"runtime": "compose", "containers": containers, "running": running})
         else:
             for container in containers:
                 stdout.print(f"{container['service'] or '':<12} {container['name']:<40} "
                              f"{container['state']}")
+        if containers and not running:
+            raise SystemExit(1)
         return
     current = NativeEnvironment(project).status()
     if output_format == "json":

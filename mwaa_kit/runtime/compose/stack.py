@@ -278,6 +278,14 @@ class ComposeEnvironment:
         return [{"name": r["Names"][0], "service": r["Labels"].get("com.docker.compose.service"),
                  "state": r["State"]} for r in json.loads(out or "[]")]
 
+    @staticmethod
+    def all_running(containers: list[dict]) -> bool:
+        """Every container runs but the init job's, which exits once it has done its work:
+        an exited scheduler is a dead one."""
+        return bool(containers) and all(container["state"] == "running"
+                                        for container in containers
+                                        if container["service"] != "init")
+
     def logs(self, service: str, follow: bool = False,
              on_line: Callable[[str], None] = sys.stdout.write) -> None:
         self._compose("logs", *(["-f"] if follow else []), service, check=False,

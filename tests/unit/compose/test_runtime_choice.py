@@ -61,3 +61,4 @@ def test_a_base_image_variable_wins_and_must_exist(machine, monkeypatch):
 def test_an_asked_for_runtime_is_never_second_guessed(machine):
     assert select.choose("compose") == "compose"
     assert select.choose("native") == "native"
+
