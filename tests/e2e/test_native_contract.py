@@ -234,6 +234,7 @@ def test_up_recovers_after_a_crash(running_project):
     status = _status(running_project)
     os.killpg(status["processes"]["scheduler"]["pid"], signal.SIGKILL)
     time.sleep(1)
-    assert not _status(running_project)["running"]
+    dead = run_cli("status", "--format", "json", project=running_project)
+    assert dead.returncode == 1 and not json.loads(dead.stdout)["running"]
     run_cli("up", "--quiet", project=running_project, check=True)
     assert _status(running_project)["running"]
