@@ -42,14 +42,19 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def new_folder(name: str) -> Path:
+    """A fresh folder `name-<random>` under E2E_ROOT, which every user may enter."""
+    E2E_ROOT.mkdir(parents=True, exist_ok=True)
+    E2E_ROOT.chmod(0o755)
+    return E2E_ROOT / f"{name}-{uuid.uuid4().hex[:8]}"
+
+
 def copy_example(name: str, airflow_config: dict[str, str] | None = None) -> Path:
     """A copy of the repository's example project under E2E_ROOT, on the Airflow version
     under test (tox sets it per environment), not the example's own; `airflow_config`
     options are added to its [airflow_config]."""
     source = Path(__file__).resolve().parents[2]
-    E2E_ROOT.mkdir(parents=True, exist_ok=True)
-    E2E_ROOT.chmod(0o755)
-    project = E2E_ROOT / f"{name}-{uuid.uuid4().hex[:8]}"
+    project = new_folder(name)
     for folder in ("dags", "plugins", "requirements"):
         shutil.copytree(source / folder, project / folder,
                         ignore=shutil.ignore_patterns("__pycache__"))
@@ -70,9 +75,7 @@ def copy_example(name: str, airflow_config: dict[str, str] | None = None) -> Pat
 @pytest.fixture
 def project_dir():
     """A fresh, world-traversable project folder, brought down and removed afterwards."""
-    E2E_ROOT.mkdir(parents=True, exist_ok=True)
-    E2E_ROOT.chmod(0o755)
-    path = E2E_ROOT / f"project-{uuid.uuid4().hex[:8]}"
+    path = new_folder("project")
     path.mkdir()
     yield path
     run_cli("down", project=path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from mwaa_kit.contract.requirements import ensure_virtualenv
 from mwaa_kit.project import cache_dir
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native import postgres
-from tests.e2e.conftest import AIRFLOW_VERSION, E2E_ROOT
+from tests.e2e.conftest import AIRFLOW_VERSION, new_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -27,9 +26,7 @@ SCRIPT = (Path(__file__).resolve().parents[2] / "mwaa_kit" / "runtime" / "in_air
 @pytest.fixture
 def server():
     """A fresh PostgreSQL cluster with only the version's database in it."""
-    E2E_ROOT.mkdir(parents=True, exist_ok=True)
-    E2E_ROOT.chmod(0o755)
-    root = E2E_ROOT / f"create-database-{uuid.uuid4().hex[:8]}"
+    root = new_folder("create-database")
     root.mkdir()
     port = processes.free_port()
     record = postgres.start(root / "data", root / "postgres.log", port, "airflow_3_3_1")

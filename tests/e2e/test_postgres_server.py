@@ -7,23 +7,20 @@ import os
 import shutil
 import subprocess
 import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
 
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native import postgres
-from tests.e2e.conftest import E2E_ROOT, run_cli, write_project
+from tests.e2e.conftest import new_folder, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def root():
-    E2E_ROOT.mkdir(parents=True, exist_ok=True)
-    E2E_ROOT.chmod(0o755)
-    folder = E2E_ROOT / f"postgres-{uuid.uuid4().hex[:8]}"
+    folder = new_folder("postgres")
     folder.mkdir()
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
