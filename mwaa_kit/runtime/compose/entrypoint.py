@@ -205,7 +205,12 @@ def _write_ca_bundle() -> None:
         time.sleep(1)
     if stub_ca.exists():
         parts.append(stub_ca.read_text())
-    Path(target).write_text("\n".join(parts))
+    # Every container and one-off command writes it, while tasks read it: replace it whole,
+    # never truncate it under a task's TLS handshake.
+    partial = Path(f"{target}.{socket.gethostname()}-{os.getpid()}")  # unique per container
+    partial.write_text("\n".join(parts))
+    partial.chmod(0o644)
+    partial.replace(target)
 
 
 def main(container: str, *arguments: str) -> int:
