@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mwaa_kit import catalog
 from tests.e2e.conftest import run_cli
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,8 @@ def test_package_twice_in_two_checkouts_gives_identical_files(project_dir):
     assert out[0]["files"] == out[1]["files"]
     assert set(out[0]["files"]) == {"plugins.zip", "requirements.txt", "startup.sh"}
     assert (first / "dist/plugins.zip").read_bytes() == (second / "dist/plugins.zip").read_bytes()
-    assert "constraints-3.0.6/constraints-3.12.txt" in (first / "dist/requirements.txt").read_text()
+    example_version = catalog.get_version(catalog.DEFAULT_VERSION)  # the example follows it
+    assert f"-c {example_version.constraints_url}" in (first / "dist/requirements.txt").read_text()
 
 
 def test_package_wheels_ships_manylinux_wheels_installed_offline(project_dir):

@@ -19,6 +19,7 @@ from botocore.config import Config
 
 from mwaa_kit.emulators.aws.server import start_moto
 from mwaa_kit.emulators.mwaa.server import client_environment, start_mwaa_emulator
+from mwaa_kit.project import load_project
 from mwaa_kit.release.lock import LOCK_KEY
 from mwaa_kit.runtime import processes
 from tests.e2e.conftest import E2E_ROOT
@@ -33,6 +34,7 @@ BROKEN = REPO / "tests" / "fixtures" / "broken_projects"
 ROLE = "arn:aws:iam::123456789012:role/mwaa-execution"
 NETWORK = {"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
 UPDATE_DELAY = 2.0
+EXAMPLE_VERSION = load_project(REPO).airflow_version  # the environment runs what it names
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +73,7 @@ def target(emulators, aws):
                                     VersioningConfiguration={"Status": "Enabled"})
     aws["mwaa"].create_environment(
         Name=name, ExecutionRoleArn=ROLE, SourceBucketArn=f"arn:aws:s3:::{bucket}",
-        DagS3Path="dags", NetworkConfiguration=NETWORK, AirflowVersion="3.0.6")
+        DagS3Path="dags", NetworkConfiguration=NETWORK, AirflowVersion=EXAMPLE_VERSION)
     _wait(aws["mwaa"], name)
     E2E_ROOT.mkdir(parents=True, exist_ok=True)
     root = E2E_ROOT / f"promote-{name}"
