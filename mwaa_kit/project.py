@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mwaa_kit import catalog
+from mwaa_kit.errors import KitError
 
 CONFIG_FILE = "mwaa-kit.toml"
 STATE_DIR = ".mwaa-kit"
@@ -24,7 +25,7 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _CONFIG_OPTION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
 
-class ProjectConfigError(ValueError):
+class ProjectConfigError(KitError, ValueError):
     """`mwaa-kit.toml` says something the kit cannot honour; the message says what to fix."""
 
 

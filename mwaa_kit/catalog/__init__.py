@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from mwaa_kit.errors import KitError
+
 __all__ = [
     "DEFAULT_VERSION",
     "AirflowVersion",
@@ -40,11 +42,11 @@ WEBSERVER_COMPONENTS = ("webserver", "api-server")
 COMPONENTS = ("scheduler", "webserver", "worker")
 
 
-class CatalogError(ValueError):
+class CatalogError(KitError, ValueError):
     """A catalog data file is missing a fact or states it in the wrong shape."""
 
 
-class UnknownVersionError(ValueError):
+class UnknownVersionError(KitError, ValueError):
     """The Airflow version is not one the catalog (and so the kit) supports."""
 
 

@@ -7,13 +7,13 @@ import click
 from rich.table import Table
 
 from mwaa_kit.cli.output import (
-    UserFacingError,
     friendly_errors,
     print_json,
     project_option,
     stdout,
 )
 from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime.select import running_environment
 
@@ -42,7 +42,7 @@ def ls(project_dir, uri, output_format):
         rows = [{"bucket": b["Name"]} for b in s3.list_buckets()["Buckets"]]
     else:
         if not uri.startswith("s3://"):
-            raise UserFacingError(f"{uri!r} is not an s3:// URI (e.g. s3://bucket/prefix/).")
+            raise KitError(f"{uri!r} is not an s3:// URI (e.g. s3://bucket/prefix/).")
         bucket, _, prefix = uri.removeprefix("s3://").partition("/")
         rows = [
             {"key": item["Key"], "size": item["Size"],

@@ -8,13 +8,13 @@ import click
 from rich.table import Table
 
 from mwaa_kit.cli.output import (
-    UserFacingError,
     friendly_errors,
     print_json,
     progress,
     project_option,
     stdout,
 )
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime import lifecycle_lock, processes, select
 from mwaa_kit.runtime.native import control_plane
@@ -106,7 +106,7 @@ def _confirm_purge(project) -> None:
     what = (f"{project.state_dir}: the metadata databases (DAG run history), emulated AWS "
             "(S3 objects, secrets), the Salesforce stub's org and the logs")
     if not sys.stdin.isatty():
-        raise UserFacingError(f"--purge deletes {what}. Add --yes to confirm.")
+        raise KitError(f"--purge deletes {what}. Add --yes to confirm.")
     click.confirm(f"Delete {what}?", abort=True, err=True)
 
 

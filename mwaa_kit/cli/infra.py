@@ -19,7 +19,8 @@ from pathlib import Path
 import click
 
 from mwaa_kit.cli.environment import project_option
-from mwaa_kit.cli.output import UserFacingError, console, friendly_errors
+from mwaa_kit.cli.output import console, friendly_errors
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project, load_project
 
 CDK_ENV = {
@@ -37,7 +38,7 @@ def find_infra_dir(project: Project, given: str | None) -> Path:
     for candidate in candidates:
         if (candidate / "app.py").is_file() and (candidate / "cdk.json").is_file():
             return candidate.resolve()
-    raise UserFacingError(
+    raise KitError(
         "No CDK app found (looked for app.py and cdk.json in "
         f"{', '.join(str(c) for c in candidates)}). Pass --infra-dir."
     )
@@ -56,7 +57,7 @@ def project_context(project: Project, target: str | None) -> dict[str, str]:
     if target:
         if target not in project.targets:
             known = ", ".join(project.targets) or "none"
-            raise UserFacingError(
+            raise KitError(
                 f"No target {target!r} in [targets] of {project.config_file} (known: {known})."
             )
         chosen = project.targets[target]
@@ -70,7 +71,7 @@ def parse_context_options(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         key, sep, text = value.partition("=")
         if not sep or not key:
-            raise UserFacingError(f"--context {value!r}: write it as key=value.")
+            raise KitError(f"--context {value!r}: write it as key=value.")
         context[key] = text
     return context
 
@@ -89,14 +90,14 @@ def cdk_command(infra_dir: Path, command: str, context: dict[str, str], *,
 
 def _check_tools(infra_dir: Path) -> None:
     if shutil.which("node") is None:
-        raise UserFacingError("The CDK needs Node.js (20 or newer) on PATH.")
+        raise KitError("The CDK needs Node.js (20 or newer) on PATH.")
     if not (infra_dir / "node_modules" / ".bin" / "cdk").exists():
-        raise UserFacingError(
+        raise KitError(
             f"The pinned CDK CLI is not installed: run `npm ci --prefix {infra_dir}` "
             "(scripts/setup does it)."
         )
     if importlib.util.find_spec("aws_cdk") is None or importlib.util.find_spec("cdk_nag") is None:
-        raise UserFacingError(
+        raise KitError(
             "aws-cdk-lib and cdk-nag are not installed in this Python: "
             "pip install -e '.[infra]' (scripts/setup does it)."
         )

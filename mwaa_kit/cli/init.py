@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from mwaa_kit.cli.output import UserFacingError, friendly_errors, stdout
+from mwaa_kit.cli.output import friendly_errors, stdout
+from mwaa_kit.errors import KitError
 
 SCAFFOLD = Path(__file__).resolve().parent.parent / "scaffold"
 # Files whose name in the package differs from their name in a project.
@@ -28,7 +29,7 @@ def init(directory):
     }
     existing = [str(path) for path in planned.values() if path.exists()]
     if existing:
-        raise UserFacingError(
+        raise KitError(
             "refusing to overwrite: " + ", ".join(existing)
             + ". Remove these files or choose another folder."
         )

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from mwaa_kit.cli.output import UserFacingError, console, friendly_errors, project_option
+from mwaa_kit.cli.output import console, friendly_errors, project_option
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
 
 DEFAULT_PORT = 8300
@@ -75,7 +76,7 @@ def _local_s3_endpoint(project) -> str:
     try:
         return NativeEnvironment(project).aws_endpoint()
     except Exception as error:  # not running: say what to do
-        raise UserFacingError(f"{error} Or pass --s3-endpoint URL.") from None
+        raise KitError(f"{error} Or pass --s3-endpoint URL.") from None
 
 
 def _create_project_environment(backend, project, bucket: str) -> None:
@@ -103,7 +104,7 @@ def _create_project_environment(backend, project, bucket: str) -> None:
             "AirflowConfigurationOptions": project.airflow_config,
         })
     except MwaaError as error:
-        raise UserFacingError(f"cannot create {project.environment_name}: {error}") from None
+        raise KitError(f"cannot create {project.environment_name}: {error}") from None
     finally:
         backend.create_delay = delay
     backend.tick()

@@ -12,6 +12,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from mwaa_kit.errors import KitError
+
 console = Console(stderr=True, highlight=False)
 stdout = Console(highlight=False)
 
@@ -22,47 +24,31 @@ project_option = click.option(
 )
 
 
-class UserFacingError(Exception):
-    """Marker base: errors whose message is meant for the user as it is."""
-
-
-def _user_facing_types() -> tuple[type[BaseException], ...]:
-    """Every error the kit raises on purpose, with a message written for its user."""
-    from mwaa_kit import catalog
-    from mwaa_kit.contract.configuration import ForcedConfigError
-    from mwaa_kit.contract.plugins import PluginsError
-    from mwaa_kit.contract.python import PythonNotFoundError
-    from mwaa_kit.contract.requirements import RequirementsError
-    from mwaa_kit.contract.startup import StartupScriptError
-    from mwaa_kit.emulators.aws.seed import SeedFileError
-    from mwaa_kit.project import ProjectConfigError
-    from mwaa_kit.runtime.compose.stack import ComposeError, ContainerEngineUnavailableError
-    from mwaa_kit.runtime.lifecycle_lock import ProjectBusyError
-    from mwaa_kit.runtime.native.environment import EnvironmentNotRunningError
-    from mwaa_kit.runtime.native.postgres import DataDirUnreachableError, PostgresUnavailableError
-    from mwaa_kit.runtime.processes import PortInUseError
-
-    return (UserFacingError, catalog.UnknownVersionError, ForcedConfigError, PluginsError,
-            PythonNotFoundError, RequirementsError, StartupScriptError, SeedFileError,
-            ProjectConfigError, EnvironmentNotRunningError, PostgresUnavailableError,
-            PortInUseError, ComposeError, ContainerEngineUnavailableError,
-            DataDirUnreachableError, ProjectBusyError)
-
-
 def friendly_errors(command: Callable) -> Callable:
-    """Turn the kit's own errors into `error: ...` and exit status 1, without a traceback."""
+    """Turn the kit's expected failures (`KitError`) into `error: ...` / `hint: ...` and
+    exit status 1, without a traceback; under `--format json`, into
+    `{"error": {"type", "message", "hint"}}` on stdout, for CI to read."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except _user_facing_types() as error:
-            # escape: messages name TOML tables ([airflow_config], [targets.prod]) that
-            # rich would otherwise take for markup and swallow.
-            console.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
+        except KitError as error:
+            if kwargs.get("output_format") == "json":
+                print_json({"error": error.to_json()})
+            else:
+                print_error(error)
             sys.exit(1)
 
     return wrapper
+
+
+def print_error(error: KitError) -> None:
+    # escape: messages name TOML tables ([airflow_config], [targets.prod]) that rich would
+    # otherwise take for markup and swallow.
+    console.print(f"[bold red]error:[/] {escape(error.message)}", soft_wrap=True)
+    if error.hint:
+        console.print(f"[bold]hint:[/] {escape(error.hint)}", soft_wrap=True)
 
 
 @contextmanager

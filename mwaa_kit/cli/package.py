@@ -8,13 +8,13 @@ import click
 from rich.table import Table
 
 from mwaa_kit.cli.output import (
-    UserFacingError,
     friendly_errors,
     print_json,
     progress,
     project_option,
     stdout,
 )
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
 
 
@@ -41,7 +41,7 @@ def package(project_dir, dist_dir, wheels, output_format, quiet):
         try:
             result = build(project, dist, wheels=wheels, report=report)
         except PackageError as error:
-            raise UserFacingError(str(error)) from None
+            raise KitError(str(error)) from None
     if output_format == "json":
         print_json(result.to_dict())
         return

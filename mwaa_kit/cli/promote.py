@@ -9,7 +9,6 @@ import click
 from rich.table import Table
 
 from mwaa_kit.cli.output import (
-    UserFacingError,
     console,
     friendly_errors,
     print_json,
@@ -17,6 +16,7 @@ from mwaa_kit.cli.output import (
     project_option,
     stdout,
 )
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
 
 _ACTION_COLOURS = {"upload": "green", "delete": "red", "update": "yellow", "restore": "cyan",
@@ -57,23 +57,21 @@ def _update_options(command):
 
 
 def _release_errors(command):
-    """The release modules' refusals, as `error: ...` and exit status 1."""
+    """AWS's own failures (credentials, permissions, network) as the kit's error, with
+    what to check; the release modules' refusals are the kit's errors already."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from mwaa_kit.release.connect import TargetError
-        from mwaa_kit.release.history import HistoryError
-        from mwaa_kit.release.lock import LockHeldError
-        from mwaa_kit.release.promote import PromotionError
-
         try:
             return command(*args, **kwargs)
-        except (TargetError, HistoryError, LockHeldError, PromotionError) as error:
-            raise UserFacingError(str(error)) from None
-        except (BotoCoreError, ClientError) as error:  # credentials, permissions, network
-            raise UserFacingError(f"AWS: {error}") from None
+        except (BotoCoreError, ClientError) as error:
+            raise KitError(
+                f"AWS refused or could not be reached: {error}",
+                hint="Check the target's credentials, region and network: `aws sts "
+                     "get-caller-identity` with the same profile shows who you are.",
+            ) from None
 
     return wrapper
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import click
 
-from mwaa_kit.cli.output import UserFacingError, friendly_errors, print_json, stdout
+from mwaa_kit.cli.output import friendly_errors, print_json, stdout
 from mwaa_kit.emulators.salesforce import auth, ca, org
 from mwaa_kit.emulators.salesforce.faults import KINDS, Faults
 from mwaa_kit.emulators.salesforce.server import Stub
 from mwaa_kit.emulators.salesforce.server import serve as make_server
+from mwaa_kit.errors import KitError
 
 state_dir_option = click.option(
     "--state-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -127,7 +128,7 @@ def seed(state_dir, objects, seed_value, now, from_files, object_name, objects_f
         moment = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else \
             datetime.now(UTC)
     except ValueError:
-        raise UserFacingError(f"--now {now!r} is not an ISO datetime") from None
+        raise KitError(f"--now {now!r} is not an ISO datetime") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
@@ -139,7 +140,7 @@ def seed(state_dir, objects, seed_value, now, from_files, object_name, objects_f
         counts = _counts(objects)
         org.seed(store, counts, seed_value, moment)
     except (ValueError, KeyError) as error:
-        raise UserFacingError(str(error)) from None
+        raise KitError(str(error)) from None
     for name in counts:
         stdout.print(f"{name}: {store.count(name)} records")
 
@@ -149,7 +150,7 @@ def _counts(entries: tuple[str, ...]) -> dict[str, int]:
     for entry in entries:
         name, _, count = entry.partition("=")
         if not count.isdigit():
-            raise UserFacingError(f"{entry!r}: write NAME=COUNT, e.g. Lead=500")
+            raise KitError(f"{entry!r}: write NAME=COUNT, e.g. Lead=500")
         counts[name] = int(count)
     return counts
 
@@ -198,7 +199,9 @@ def faults(state_dir, kind, path, sobject, after, times, probability, seconds, r
            replace, clear, expire_sessions):
     port = (state_dir / "port").read_text().strip() if (state_dir / "port").exists() else None
     if port is None:
-        raise UserFacingError(f"no running stub found in {state_dir} (no port file).")
+        raise KitError(f"no running stub found in {state_dir} (no port file).",
+                       hint="Start the environment with `mwaa-kit up` (or a stub alone with "
+                            "`mwaa-kit salesforce serve`), or point --state-dir at its folder.")
     context = ssl.create_default_context(cafile=str(state_dir / "ca.pem"))
     base = f"https://127.0.0.1:{port}/__admin"
 
@@ -211,9 +214,9 @@ def faults(state_dir, kind, path, sobject, after, times, probability, seconds, r
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")
-            raise UserFacingError(f"the stub refused the rules: {detail}") from None
+            raise KitError(f"the stub refused the rules: {detail}") from None
         except OSError as error:
-            raise UserFacingError(f"cannot reach the stub on port {port}: {error}") from None
+            raise KitError(f"cannot reach the stub on port {port}: {error}") from None
 
     if expire_sessions:
         call(f"{base}/sessions", "DELETE")
@@ -228,7 +231,7 @@ def faults(state_dir, kind, path, sobject, after, times, probability, seconds, r
                 entry[key] = value
         parsed.append(entry)
     elif any(v is not None for v in (path, sobject, after, times, probability, seconds)):
-        raise UserFacingError("--path/--object/--after/--times/--probability/--seconds "
+        raise KitError("--path/--object/--after/--times/--probability/--seconds "
                               "describe a rule: give its --kind too.")
     if clear:
         listing = call(f"{base}/faults", "DELETE")
@@ -242,7 +245,7 @@ def faults(state_dir, kind, path, sobject, after, times, probability, seconds, r
 def _short_rule(rule: str) -> dict:
     kind, *rest = rule.split(":")
     if kind not in KINDS:
-        raise UserFacingError(f"{rule!r}: unknown kind {kind!r}; one of {', '.join(KINDS)}")
+        raise KitError(f"{rule!r}: unknown kind {kind!r}; one of {', '.join(KINDS)}")
     entry: dict = {"kind": kind}
     for key, value in zip(("path", "after", "times"), rest, strict=False):
         if key == "path":
@@ -250,5 +253,5 @@ def _short_rule(rule: str) -> dict:
         elif value.isdigit():
             entry[key] = int(value)
         else:
-            raise UserFacingError(f"{rule!r}: {key} must be a whole number")
+            raise KitError(f"{rule!r}: {key} must be a whole number")
     return entry

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 
 from mwaa_kit import catalog
+from mwaa_kit.errors import KitError
 
 
-class ForcedConfigError(ValueError):
+class ForcedConfigError(KitError, ValueError):
     """The project tries to set an option MWAA manages itself."""
 
 

@@ -16,12 +16,14 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from mwaa_kit.errors import KitError
+
 # 1980-01-01 is the earliest timestamp a zip entry can hold.
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _IGNORED_PARTS = {"__pycache__", ".DS_Store", ".pytest_cache", ".mypy_cache"}
 
 
-class PluginsError(ValueError):
+class PluginsError(KitError, ValueError):
     """plugins.zip or the plugins/ folder cannot be used as MWAA would use it."""
 
 

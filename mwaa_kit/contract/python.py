@@ -8,8 +8,10 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
+from mwaa_kit.errors import KitError
 
-class PythonNotFoundError(RuntimeError):
+
+class PythonNotFoundError(KitError, RuntimeError):
     """MWAA's Python for this Airflow version is not installed on this machine."""
 
 

@@ -22,11 +22,12 @@ from uv import find_uv_bin
 
 from mwaa_kit import catalog
 from mwaa_kit.contract.python import find_python
+from mwaa_kit.errors import KitError
 
 _COMPLETE_MARKER = ".mwaa-kit-complete"
 
 
-class RequirementsError(RuntimeError):
+class RequirementsError(KitError, RuntimeError):
     """The requirements could not be installed; the message carries the installer's words."""
 
 

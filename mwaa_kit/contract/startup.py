@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mwaa_kit import catalog
+from mwaa_kit.errors import KitError
 
 # Variables bash itself changes on every run: never part of what a script exports.
 _SHELL_NOISE = {"SHLVL", "_", "PWD", "OLDPWD", "BASH_EXECUTION_STRING", "_MWAA_KIT_ENV_DUMP"}
 _RUNNER = 'trap \'env -0 > "$_MWAA_KIT_ENV_DUMP"\' EXIT; source "$0"'
 
 
-class StartupScriptError(RuntimeError):
+class StartupScriptError(KitError, RuntimeError):
     """The startup script failed, timed out or touched a variable MWAA reserves."""
 
 

@@ -13,6 +13,7 @@ import getpass
 import os
 from dataclasses import dataclass
 
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import PromotionTarget
 
 # `--target local`, unless mwaa-kit.toml defines a target of that name: the environment
@@ -20,7 +21,7 @@ from mwaa_kit.project import PromotionTarget
 LOCAL_TARGET = "local"
 
 
-class TargetError(RuntimeError):
+class TargetError(KitError, RuntimeError):
     """The target cannot be reached or is not configured; the message says what to do."""
 
 

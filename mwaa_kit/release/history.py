@@ -14,10 +14,12 @@ import subprocess
 import uuid
 from pathlib import Path
 
+from mwaa_kit.errors import KitError
+
 HISTORY_PREFIX = "mwaa-kit/history/"
 
 
-class HistoryError(RuntimeError):
+class HistoryError(KitError, RuntimeError):
     """No such record, or none to roll back to."""
 
 

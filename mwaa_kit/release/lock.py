@@ -16,10 +16,12 @@ import socket
 import uuid
 from dataclasses import dataclass
 
+from mwaa_kit.errors import KitError
+
 LOCK_KEY = "mwaa-kit/lock"
 
 
-class LockHeldError(RuntimeError):
+class LockHeldError(KitError, RuntimeError):
     """Another promotion (or a crashed one) holds the lock."""
 
 

@@ -27,6 +27,7 @@ from mwaa_kit import catalog
 from mwaa_kit.checks import requirements as requirements_check
 from mwaa_kit.contract.plugins import build_plugins_zip
 from mwaa_kit.contract.requirements import effective_requirements, has_own_constraints
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project, cache_dir
 
 MWAA_PLUGINS = "/usr/local/airflow/plugins"
@@ -36,7 +37,7 @@ PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_24_x8
              "manylinux_2_28_x86_64", "manylinux_2_31_x86_64", "manylinux_2_34_x86_64")
 
 
-class PackageError(RuntimeError):
+class PackageError(KitError, RuntimeError):
     """The artifacts could not be built; the message says why and what to do."""
 
 

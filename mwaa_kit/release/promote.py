@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project, PromotionTarget
 from mwaa_kit.release import history
 from mwaa_kit.release import lock as locking
@@ -36,7 +37,7 @@ Report = Callable[[str], None]
 TERMINAL = ("AVAILABLE", "UPDATE_FAILED", "CREATE_FAILED", "UNAVAILABLE", "DELETED")
 
 
-class PromotionError(RuntimeError):
+class PromotionError(KitError, RuntimeError):
     """The promotion was refused or could not run; the message says why."""
 
 

@@ -15,10 +15,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from mwaa_kit.errors import KitError
+
 LOCK_NAME = "lifecycle.lock"
 
 
-class ProjectBusyError(RuntimeError):
+class ProjectBusyError(KitError, RuntimeError):
     """Another up/down/restart runs in this project, or its state folder is not writable."""
 
 

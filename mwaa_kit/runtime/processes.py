@@ -18,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mwaa_kit.errors import KitError, ProcessStartError, StartTimeoutError
 
-class PortInUseError(RuntimeError):
+
+class PortInUseError(KitError, RuntimeError):
     """A port the user asked for is already taken."""
 
 
@@ -140,15 +142,14 @@ def wait_for_port(port: int, record: ProcessRecord, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not is_alive(record):
-            raise RuntimeError(f"{record.name} exited while starting; see {record.log}")
+            raise ProcessStartError(record.name, record.log)
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return
         except OSError:
             time.sleep(0.3)
-    raise TimeoutError(
-        f"{record.name} did not open port {port} in {timeout:.0f} s; see {record.log}"
-    )
+    raise StartTimeoutError(
+        f"{record.name} did not open port {port} in {timeout:.0f} s; see {record.log}")
 
 
 def wait_for_http(url: str, timeout: float, record: ProcessRecord | None = None,
@@ -157,14 +158,14 @@ def wait_for_http(url: str, timeout: float, record: ProcessRecord | None = None,
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if record is not None and not is_alive(record):
-            raise RuntimeError(f"{record.name} exited while starting; see {record.log}")
+            raise ProcessStartError(record.name, record.log)
         try:
             with urllib.request.urlopen(url, timeout=3):
                 return
         except OSError:
             time.sleep(0.3)
     where = f"; see {record.log}" if record else (f"; {hint}" if hint else "")
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s{where}")
+    raise StartTimeoutError(f"{url} did not answer within {timeout:.0f} s{where}")
 
 
 def _signal_group(pid: int, sig: int) -> None:

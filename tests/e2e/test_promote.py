@@ -204,6 +204,9 @@ def test_concurrent_promotion_is_refused(target):
         {"user": "release-bot", "host": "ci", "action": "promote", "since": "now"}).encode())
     result = _cli(target, "promote", "--skip-validate", check=1)
     assert "holds the lock" in result.stderr and "release-bot" in result.stderr
+    as_json = _json(_cli(target, "promote", "--skip-validate", "--format", "json", check=1))
+    assert as_json["error"]["type"] == "LockHeldError"
+    assert "release-bot" in as_json["error"]["message"]
     assert _dag_keys(target) == []
 
 

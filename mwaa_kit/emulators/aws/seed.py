@@ -20,9 +20,10 @@ from botocore.exceptions import ClientError
 
 from mwaa_kit import catalog
 from mwaa_kit.emulators.salesforce.schema import standard_objects
+from mwaa_kit.errors import KitError
 
 
-class SeedFileError(ValueError):
+class SeedFileError(KitError, ValueError):
     """The seed file is malformed; the message says where."""
 
 

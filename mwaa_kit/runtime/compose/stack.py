@@ -23,6 +23,7 @@ from pathlib import Path
 from mwaa_kit.contract.configuration import refuse_forced_overrides
 from mwaa_kit.contract.plugins import build_plugins_zip
 from mwaa_kit.emulators.aws.seed import check_seed_file
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.compose import images
@@ -35,11 +36,11 @@ _HEALTH = {2: "/health", 3: "/api/v2/monitor/health"}
 _LONG_RUNNING = {"scheduler", "webserver", "worker"}
 
 
-class ComposeError(RuntimeError):
+class ComposeError(KitError, RuntimeError):
     """A compose command failed; the message carries its output and what to try."""
 
 
-class ContainerEngineUnavailableError(RuntimeError):
+class ContainerEngineUnavailableError(KitError, RuntimeError):
     """Neither Docker Compose v2 nor podman-compose can run here."""
 
 
@@ -177,9 +178,10 @@ class ComposeEnvironment:
                 exited = sorted({c["service"] for c in self.containers()
                                  if c["state"] == "exited" and c["service"] in _LONG_RUNNING})
                 if exited:
-                    raise RuntimeError(
-                        f"the {', '.join(exited)} container(s) exited while starting; see "
-                        "`mwaa-kit logs init` and `mwaa-kit logs scheduler`") from None
+                    raise ComposeError(
+                        f"the {', '.join(exited)} container(s) exited while starting.",
+                        hint="`mwaa-kit logs init` and `mwaa-kit logs scheduler` show why.",
+                    ) from None
                 if time.monotonic() > deadline:
                     raise
 

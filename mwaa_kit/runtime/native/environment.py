@@ -28,6 +28,7 @@ from mwaa_kit.contract.requirements import Virtualenv
 from mwaa_kit.emulators.aws import seed as aws_seed
 from mwaa_kit.emulators.aws import server as aws_server
 from mwaa_kit.emulators.salesforce import org as sf_org
+from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project, cache_dir
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native import control_plane, postgres
@@ -57,8 +58,13 @@ def started_as_root() -> bool:
     return os.geteuid() == 0
 
 
-class EnvironmentNotRunningError(RuntimeError):
+class EnvironmentNotRunningError(KitError, RuntimeError):
     """A command needs the local environment, and it is not up."""
+
+
+class AirflowCommandError(KitError, RuntimeError):
+    """An Airflow CLI command the environment runs for itself (migration, the admin user)
+    failed."""
 
 
 @dataclass(frozen=True)
@@ -399,8 +405,10 @@ class NativeEnvironment:
         with self._log("airflow-cli").open("a") as log:
             log.write(f"$ airflow {' '.join(arguments[:2])}\n{output}\n")
         if result.returncode != 0 and not (ok_if and ok_if in output):
-            raise RuntimeError(f"`airflow {' '.join(arguments[:2])}` failed:\n"
-                               + "\n".join(output.strip().splitlines()[-20:]))
+            raise AirflowCommandError(
+                f"`airflow {' '.join(arguments[:2])}` failed:\n"
+                + "\n".join(output.strip().splitlines()[-20:]),
+                hint=f"Its whole output is in {self._log('airflow-cli')}.")
         return output
 
     def components(self) -> list[tuple[str, list[str], str]]:

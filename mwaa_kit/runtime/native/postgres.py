@@ -28,16 +28,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from mwaa_kit.errors import KitError, ProcessStartError, StartTimeoutError
 from mwaa_kit.runtime import processes
 
 ROLE = "airflow"
 
 
-class PostgresUnavailableError(RuntimeError):
+class PostgresUnavailableError(KitError, RuntimeError):
     """No PostgreSQL server binaries on this machine (the caller may fall back to SQLite)."""
 
 
-class DataDirUnreachableError(RuntimeError):
+class DataDirUnreachableError(KitError, RuntimeError):
     """The `postgres` user cannot reach the cluster's folder; said before anything starts."""
 
 
@@ -170,10 +171,10 @@ def _wait_until_ready(bin_dir: Path, port: int, record: processes.ProcessRecord,
     while subprocess.run([str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p",
                           str(port)]).returncode != 0:
         if not processes.is_alive(record):
-            raise RuntimeError(f"postgres exited while starting; see {record.log}")
+            raise ProcessStartError("postgres", record.log)
         if time.monotonic() > deadline:
-            raise TimeoutError(f"postgres did not take queries in {timeout:.0f} s; see "
-                               f"{record.log}")
+            raise StartTimeoutError(f"postgres did not take queries in {timeout:.0f} s; "
+                                    f"see {record.log}")
         time.sleep(0.2)
 
 
