@@ -302,9 +302,10 @@ def run(arguments, state: Path, scratch_root: Path) -> dict:
 
     from mwaa_kit.checks.scratch import prepare_scratch
     from mwaa_kit.emulators.aws import seed as aws_seed
-    from mwaa_kit.emulators.aws.server import client_environment, start_moto
+    from mwaa_kit.emulators.aws.endpoint import client_environment
     from mwaa_kit.project import load_project
     from mwaa_kit.runtime import processes
+    from mwaa_kit.runtime.services import start_moto
 
     project = load_project(REPO)
     if arguments.airflow_version:

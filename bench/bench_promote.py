@@ -28,9 +28,9 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 from mwaa_kit import catalog  # noqa: E402
-from mwaa_kit.emulators.aws.server import start_moto  # noqa: E402
-from mwaa_kit.emulators.mwaa.server import client_environment, start_mwaa_emulator  # noqa: E402
+from mwaa_kit.emulators.mwaa.server import client_environment  # noqa: E402
 from mwaa_kit.runtime import processes  # noqa: E402
+from mwaa_kit.runtime.services import start_moto, start_mwaa_api  # noqa: E402
 
 NAME = "BenchEnvironment"
 BUCKET = "bench-mwaa-source"
@@ -44,7 +44,7 @@ def main() -> None:
         scratch = Path(scratch)
         moto = start_moto(scratch / "moto.log", processes.free_port())
         s3_url = f"http://127.0.0.1:{moto.port}"
-        mwaa = start_mwaa_emulator(scratch / "mwaa.log", processes.free_port(), s3_url,
+        mwaa = start_mwaa_api(scratch / "mwaa.log", processes.free_port(), s3_url,
                                    scratch / "mwaa-state", create_delay=0.2, update_delay=0.5)
         mwaa_url = f"http://127.0.0.1:{mwaa.port}"
         try:

@@ -160,16 +160,16 @@ class AwsEmulator:
 
 @pytest.fixture(scope="session")
 def aws_emulator(mwaa_project, tmp_path_factory):
-    from mwaa_kit.emulators.aws import server
-    from mwaa_kit.runtime import processes
+    from mwaa_kit.emulators.aws.endpoint import client_environment
+    from mwaa_kit.runtime import processes, services
 
     port = processes.free_port()
     log = tmp_path_factory.mktemp("mwaa-kit-aws") / "moto.log"
-    record = server.start_moto(log, port)
+    record = services.start_moto(log, port)
     endpoint = f"http://127.0.0.1:{port}"
     try:
         yield AwsEmulator(endpoint, mwaa_project.region,
-                          server.client_environment(endpoint, mwaa_project.region))
+                          client_environment(endpoint, mwaa_project.region))
     finally:
         processes.stop(record)
 

@@ -12,7 +12,7 @@ from mwaa_kit.cli.output import (
     project_option,
     stdout,
 )
-from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
+from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
 from mwaa_kit.runtime.select import running_environment

@@ -49,9 +49,9 @@ def serve(project_dir, port, s3_endpoint, state_dir, create_delay, update_delay,
     state_dir = state_dir or project.state_dir / "mwaa"
     apply = None
     if apply_mode == "contract":
-        from mwaa_kit.emulators.mwaa.local import ContractApplier
         from mwaa_kit.emulators.mwaa.server import s3_client
         from mwaa_kit.project import cache_dir
+        from mwaa_kit.runtime.mwaa_updates import ContractApplier
 
         apply = ContractApplier(s3_client(s3_endpoint, project.region), state_dir / "apply",
                                 cache_dir())

@@ -55,7 +55,7 @@ def connect_local(project, mwaa_url: str, s3_url: str) -> tuple[PromotionTarget,
     emulators, with the emulators' credentials (whatever AWS profile the user has)."""
     import boto3
 
-    from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
+    from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
 
     session = boto3.Session(aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                             aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],

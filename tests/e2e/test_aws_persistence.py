@@ -11,9 +11,10 @@ import time
 import boto3
 import pytest
 
+from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
 from mwaa_kit.emulators.aws.persistent_moto import SAVE_INTERVAL
-from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS, start_moto
 from mwaa_kit.runtime import processes
+from mwaa_kit.runtime.services import start_moto
 
 pytestmark = pytest.mark.e2e
 

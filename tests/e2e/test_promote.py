@@ -17,11 +17,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from mwaa_kit.emulators.aws.server import start_moto
-from mwaa_kit.emulators.mwaa.server import client_environment, start_mwaa_emulator
+from mwaa_kit.emulators.mwaa.server import HEALTH_PATH, client_environment
 from mwaa_kit.project import load_project
 from mwaa_kit.release.lock import LOCK_KEY
 from mwaa_kit.runtime import processes
+from mwaa_kit.runtime.services import start_moto, start_mwaa_api
 from tests.e2e.conftest import E2E_ROOT
 
 # The AWS CLI the test extra installs beside this Python (not whatever is on PATH).
@@ -43,7 +43,7 @@ def emulators(tmp_path_factory):
     logs = tmp_path_factory.mktemp("promote-emulators")
     moto = start_moto(logs / "moto.log", processes.free_port())
     s3_url = f"http://127.0.0.1:{moto.port}"
-    mwaa = start_mwaa_emulator(logs / "mwaa.log", processes.free_port(), s3_url,
+    mwaa = start_mwaa_api(logs / "mwaa.log", processes.free_port(), s3_url,
                                logs / "mwaa-state", create_delay=0.5,
                                update_delay=UPDATE_DELAY)
     yield {"s3_url": s3_url, "mwaa_url": f"http://127.0.0.1:{mwaa.port}"}
@@ -237,8 +237,6 @@ def test_the_aws_cli_reads_the_emulated_environment(target):
 
 
 def test_mwaa_serve_creates_the_projects_environment(emulators, aws, tmp_path):
-    from mwaa_kit.emulators.mwaa.server import wait_healthy
-
     root = tmp_path / "project"
     root.mkdir()
     (root / "mwaa-kit.toml").write_text('[environment]\nname = "LocalServe"\n'
@@ -250,7 +248,7 @@ def test_mwaa_serve_creates_the_projects_environment(emulators, aws, tmp_path):
                        "--environment-bucket", "local-serve-source"],
         env={**os.environ}, log=tmp_path / "serve.log")
     try:
-        wait_healthy(f"http://127.0.0.1:{port}", record, timeout=60)
+        processes.wait_for_http(f"http://127.0.0.1:{port}{HEALTH_PATH}", 60, record)
         mwaa = boto3.client("mwaa", endpoint_url=f"http://127.0.0.1:{port}",
                             config=Config(inject_host_prefix=False), region_name="us-east-1",
                             aws_access_key_id="testing", aws_secret_access_key="testing")

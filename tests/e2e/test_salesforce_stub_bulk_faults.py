@@ -202,8 +202,8 @@ def test_faults_cli_adds_lists_and_clears_rules(stub, sf):
 
 
 def test_module_entry_point_serves_persists_and_stops_on_sigterm(tmp_path, monkeypatch):
-    """`python -m mwaa_kit.emulators.salesforce serve`, data kept across a restart,
-    a clean exit on SIGTERM, seeding from fixtures while stopped."""
+    """`python -m mwaa_kit salesforce serve` (as the runtimes start the stub), data kept
+    across a restart, a clean exit on SIGTERM, seeding from fixtures while stopped."""
     fixtures = tmp_path / "Account.csv"
     fixtures.write_text("Name,Industry,AnnualRevenue\nFixture One,Banking,12.5\n"
                         "Fixture Two,Media,\n")
@@ -213,7 +213,7 @@ def test_module_entry_point_serves_persists_and_stops_on_sigterm(tmp_path, monke
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "state" / "ca.pem"))
     for restart in range(2):
         process = subprocess.Popen(
-            [sys.executable, "-m", "mwaa_kit.emulators.salesforce", "serve", "--host",
+            [sys.executable, "-m", "mwaa_kit", "salesforce", "serve", "--host",
              "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:

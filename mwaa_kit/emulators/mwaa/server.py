@@ -1,24 +1,20 @@
 """The MWAA API emulator as an HTTP server process.
 
 `python -m mwaa_kit.emulators.mwaa serve --port P --s3-endpoint URL --state-dir DIR`
-serves the API on 127.0.0.1:P; `start_mwaa_emulator` starts that process the way the kit
-starts its other emulators (own session, own log, recorded pid).
+serves the API on 127.0.0.1:P; the kit starts that process as it starts its other
+services (runtime/services.py).
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
+from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
 from mwaa_kit.emulators.mwaa.backend import DEFAULT_REGION, ApplyHook, MwaaBackend
 from mwaa_kit.emulators.mwaa.responses import dispatch
-from mwaa_kit.runtime import processes
 
 HEALTH_PATH = "/_mwaa_kit/health"
 
@@ -105,44 +101,6 @@ def make_backend(s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,
     return MwaaBackend(state_dir, s3_client(s3_endpoint), create_delay=create_delay,
                        update_delay=update_delay, delete_delay=delete_delay, apply=apply,
                        webserver_hostname=webserver_hostname)
-
-
-def start_mwaa_emulator(log: Path, port: int, s3_endpoint: str, state_dir: Path,
-                        create_delay: float = 5.0, update_delay: float = 5.0,
-                        env: dict[str, str] | None = None, apply: str = "none",
-                        project_dir: Path | None = None,
-                        webserver_hostname: str | None = None) -> processes.ProcessRecord:
-    """Start the emulator process. `apply="contract"` prepares each update's bundle with
-    the MWAA contract; `apply="native"` re-applies it to `project_dir`'s running native
-    environment (see mwaa_kit.emulators.mwaa.local)."""
-    command = [sys.executable, "-m", "mwaa_kit.emulators.mwaa", "serve", "--port", str(port),
-               "--s3-endpoint", s3_endpoint, "--state-dir", str(state_dir),
-               "--create-delay", str(create_delay), "--update-delay", str(update_delay),
-               "--apply", apply]
-    if project_dir is not None:
-        command += ["--project", str(project_dir)]
-    if webserver_hostname:
-        command += ["--webserver-hostname", webserver_hostname]
-    import os
-
-    base = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR")
-            if name in os.environ}
-    record = processes.start("mwaa", command, env={**base, **(env or {})}, log=log, port=port)
-    wait_healthy(f"http://127.0.0.1:{port}", record, timeout=30)
-    return record
-
-
-def wait_healthy(endpoint: str, record: processes.ProcessRecord, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not processes.is_alive(record):
-            raise RuntimeError(f"the MWAA emulator exited while starting; see {record.log}")
-        try:
-            with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=2):
-                return
-        except (OSError, urllib.error.URLError):
-            time.sleep(0.2)
-    raise TimeoutError(f"the MWAA emulator did not answer in {timeout:.0f} s; see {record.log}")
 
 
 def _request_id() -> str:

@@ -25,6 +25,6 @@ Modules, one concern each (the HTTP layer is separate from the backend):
   server      the HTTPS front (threaded stdlib http.server with TLS)
   testing     running_stub(): the stub in its own process, for tests and runtimes
 
-CLI: `mwaa-kit salesforce serve | seed | faults` (also
-`python -m mwaa_kit.emulators.salesforce ...`).
+CLI: `mwaa-kit salesforce serve | seed | faults` (also `python -m mwaa_kit salesforce ...`,
+as the runtimes start it).
 """

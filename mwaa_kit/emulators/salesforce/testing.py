@@ -74,7 +74,7 @@ class RunningStub:
 
 
 def _cli(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "mwaa_kit.emulators.salesforce", *arguments]
+    return [sys.executable, "-m", "mwaa_kit", "salesforce", *arguments]
 
 
 @contextmanager

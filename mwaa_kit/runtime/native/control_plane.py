@@ -15,8 +15,11 @@ import os
 import sys
 from pathlib import Path
 
-from mwaa_kit.emulators.aws.server import EMULATOR_CREDENTIALS
-from mwaa_kit.runtime import processes
+from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
+from mwaa_kit.emulators.mwaa.dagsync import sync_once
+from mwaa_kit.emulators.mwaa.server import s3_client
+from mwaa_kit.runtime import processes, services
+from mwaa_kit.runtime.mwaa_updates import bootstrap
 
 DAGS_FROM = ("project", "bucket")
 # MWAA syncs every ~30 s; a laptop wants to see a promoted DAG sooner.
@@ -38,23 +41,18 @@ def start(project, aws_endpoint: str, port: int, ui_url: str, dags_from: str,
           log_dir: Path, report) -> list[processes.ProcessRecord]:
     """Bootstrap the environment in the emulators and start the MWAA API (and the DAG
     sync): the records of the processes started, to stop with the environment."""
-    from mwaa_kit.emulators.mwaa.local import bootstrap
-    from mwaa_kit.emulators.mwaa.server import s3_client, start_mwaa_emulator
-
     s3 = s3_client(aws_endpoint, project.region)
     report("Publishing the project as an MWAA environment (source bucket, MWAA API)")
     hostname = ui_url.removeprefix("http://")
     environment = bootstrap(project, s3, state_dir(project), fresh=True,
                             webserver_hostname=hostname)
     bucket = environment["SourceBucketArn"].split(":::", 1)[1]
-    records = [start_mwaa_emulator(
+    records = [services.start_mwaa_api(
         log_dir / "mwaa.log", port, aws_endpoint, state_dir(project),
         update_delay=UPDATE_DELAY, env=_kit_env(), apply="native",
         project_dir=project.root, webserver_hostname=hostname,
     )]
     if dags_from == "bucket":
-        from mwaa_kit.emulators.mwaa.dagsync import sync_once
-
         prefix = environment.get("DagS3Path", "dags")
         sync_once(s3, bucket, prefix, synced_dags_dir(project))
         records.append(processes.start(

@@ -26,11 +26,11 @@ from mwaa_kit import catalog
 from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, bundle_from_project, prepare
 from mwaa_kit.contract.requirements import Virtualenv
 from mwaa_kit.emulators.aws import seed as aws_seed
-from mwaa_kit.emulators.aws import server as aws_server
+from mwaa_kit.emulators.aws.endpoint import client_environment
 from mwaa_kit.emulators.salesforce import org as sf_org
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project, cache_dir
-from mwaa_kit.runtime import processes
+from mwaa_kit.runtime import processes, services
 from mwaa_kit.runtime.native import control_plane, postgres
 
 EXECUTOR = "LocalExecutor"
@@ -236,7 +236,7 @@ class NativeEnvironment:
         """Variables pointing Airflow's AWS and Salesforce clients at the emulators."""
         endpoint = f"http://127.0.0.1:{ports['aws']}"
         env = {
-            **aws_server.client_environment(endpoint, self.project.region),
+            **client_environment(endpoint, self.project.region),
             **postgres.client_env(self.postgres_dir),
             "REQUESTS_CA_BUNDLE": str(self.ca_bundle),
         }
@@ -315,11 +315,11 @@ class NativeEnvironment:
         crashes, then seeded (seeding again changes nothing but the seeded values)."""
         self.report(f"Starting the AWS emulator ({self.project.aws_emulator})")
         if self.project.aws_emulator == "localstack":
-            record = aws_server.start_localstack(self.state_dir, cache_dir(), self._log("aws"),
-                                                 ports["aws"])
+            record = services.start_localstack(self.state_dir, cache_dir(), self._log("aws"),
+                                               ports["aws"])
         else:
-            record = aws_server.start_moto(self._log("aws"), ports["aws"],
-                                           state=self.aws_state_file)
+            record = services.start_moto(self._log("aws"), ports["aws"],
+                                         state=self.aws_state_file)
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing",
             region_name=self.project.region,
@@ -334,14 +334,8 @@ class NativeEnvironment:
         if not (stub_dir / "data.sqlite").exists():  # seeded once, all or nothing
             self.report("Seeding the Salesforce stub's org")
             sf_org.seed_new_org(stub_dir, settings.get("objects", {}), settings.get("seed", 42))
-        record = processes.start(
-            "salesforce",
-            [sys.executable, "-m", "mwaa_kit.emulators.salesforce", "serve", "--host",
-             "127.0.0.1", "--port", str(port), "--state-dir", str(stub_dir)],
-            env=aws_server._host_env(), log=self._log("salesforce"), port=port,
-        )
-        processes.wait_for_port(port, record, timeout=60)
-        return record.to_dict()
+        return services.start_salesforce_stub(self._log("salesforce"), port,
+                                              stub_dir).to_dict()
 
     def _start_control_plane(self, ports: dict, state: dict) -> None:
         state["processes"].extend(self._control_plane_records(ports, state))

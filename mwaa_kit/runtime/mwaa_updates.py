@@ -1,31 +1,41 @@
-"""Applying an emulated environment's bundle with the kit's MWAA contract.
+"""MWAA updates applied with the kit's contract, and the local environment published as an
+MWAA environment.
 
 `fetch_bundle` downloads what MWAA would take from the environment's bucket: the current
 objects under DagS3Path, and plugins.zip, requirements.txt and startup.sh at their pinned
 object versions, as a contract `Bundle`.
 
-`ContractApplier` is the emulator's `apply` hook (`serve --apply contract`): on
+`ContractApplier` is the MWAA API's `apply` hook for `--apply contract`: on
 UpdateEnvironment it prepares that bundle with the contract (forced-configuration refusal,
 startup script sourced, requirements installed with constraints, plugins.zip extracted) in
 its own AIRFLOW_HOME, so an update whose requirements do not install or whose startup
 script fails ends UPDATE_FAILED with the contract's message, as on MWAA. `then`, when
-given, receives the prepared environment.
+given, receives the prepared environment. (`--apply native`, the running native
+environment's hook, is in mwaa_api.)
 
-`NativeApplier` (`serve --apply native --project DIR`, what `mwaa-kit up` starts) applies
-the bundle to that project's running native environment instead: the contract is run
-there and the Airflow components restart on the result, or keep running the previous
-versions when anything fails (see `NativeEnvironment.apply_bundle`).
+`bootstrap` is what `mwaa-kit up` does before the MWAA API starts: the project's bundle in
+a versioned source bucket and the environment AVAILABLE on it.
+
+It lives in the runtime, not beside the emulator, because it runs the contract and the
+release packaging: the emulator only serves the API and calls the hook it is given.
 """
+
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 from mwaa_kit import catalog
 from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, prepare
+from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 from mwaa_kit.emulators.mwaa.dagsync import sync_once
+from mwaa_kit.release.package import package
+from mwaa_kit.release.plan import local_dags
 
 BUNDLE_OBJECTS = (
     ("PluginsS3Path", "PluginsS3ObjectVersion", "plugins.zip"),
@@ -85,23 +95,6 @@ class ContractApplier:
             self.then(prepared, bundle, environment)
 
 
-class NativeApplier:
-    def __init__(self, s3, project_dir: Path):
-        self.s3 = s3
-        self.project_dir = Path(project_dir)
-
-    def __call__(self, environment: dict) -> None:
-        from mwaa_kit.project import load_project
-        from mwaa_kit.runtime.native.environment import NativeEnvironment
-
-        project = load_project(self.project_dir)
-        local = NativeEnvironment(project, report=lambda message: print(message, flush=True))
-        # Its DAG folder is the project's dags/ or the bucket's, synced: no copy needed here.
-        bundle = fetch_bundle(self.s3, environment, project.state_dir / "mwaa" / "applying",
-                              with_dags=False)
-        local.apply_bundle(bundle, environment["AirflowVersion"])
-
-
 def bootstrap(project, s3, state_dir: Path, bucket: str | None = None,
               fresh: bool = False, webserver_hostname: str | None = None) -> dict:
     """Make the project's local environment an emulated MWAA environment: a versioned source
@@ -110,14 +103,6 @@ def bootstrap(project, s3, state_dir: Path, bucket: str | None = None,
     `mwaa-kit up` calls it with `fresh=True`: the environment is then the project as it is
     now, whatever an earlier run left in the state (its bucket may be gone with the AWS
     emulator's memory). Returns the environment."""
-    import tempfile
-
-    from botocore.exceptions import ClientError
-
-    from mwaa_kit.emulators.mwaa.backend import MwaaBackend
-    from mwaa_kit.release.package import package
-    from mwaa_kit.release.plan import local_dags
-
     bucket = bucket or f"{project.environment_name.lower().replace('_', '-')}-mwaa-source"
     try:
         s3.head_bucket(Bucket=bucket)

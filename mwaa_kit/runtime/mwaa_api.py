@@ -1,0 +1,73 @@
+"""`python -m mwaa_kit.runtime.mwaa_api --port P --s3-endpoint URL --state-dir DIR
+[--apply none|contract|native]`: the MWAA API emulator as the kit runs it, with
+UpdateEnvironment applied to something real.
+
+- `contract`: each update's bundle is prepared with the MWAA contract in its own
+  AIRFLOW_HOME (mwaa_updates.ContractApplier); a bundle that fails to install ends
+  UPDATE_FAILED with the contract's message.
+- `native`: the bundle is re-applied to `--project`'s running native environment
+  (`NativeApplier`): the Airflow components restart on it, or keep running the previous
+  versions when anything fails (NativeEnvironment.apply_bundle), as MWAA does.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mwaa_kit.emulators.mwaa.__main__ import add_serve_arguments, serve_from
+from mwaa_kit.emulators.mwaa.server import s3_client
+from mwaa_kit.project import cache_dir, load_project
+from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
+from mwaa_kit.runtime.native.environment import NativeEnvironment
+
+
+class NativeApplier:
+    """The `native` apply hook: an update re-applied to a project's running environment.
+
+    :param s3: an S3 client of the AWS emulator that holds the environment's bucket.
+    :param project_dir: the project whose native environment runs.
+    """
+
+    def __init__(self, s3, project_dir: Path):
+        self.s3 = s3
+        self.project_dir = Path(project_dir)
+
+    def __call__(self, environment: dict) -> None:
+        project = load_project(self.project_dir)
+        local = NativeEnvironment(project, report=lambda message: print(message, flush=True))
+        # Its DAG folder is the project's dags/ or the bucket's, synced: no copy needed here.
+        bundle = fetch_bundle(self.s3, environment, project.state_dir / "mwaa" / "applying",
+                              with_dags=False)
+        local.apply_bundle(bundle, environment["AirflowVersion"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m mwaa_kit.runtime.mwaa_api",
+                                     description="The MWAA API, its updates applied locally.")
+    add_serve_arguments(parser)
+    parser.add_argument("--apply", choices=["none", "contract", "native"], default="none",
+                        help="contract: UpdateEnvironment prepares the new bundle with the "
+                             "kit's MWAA contract (startup script, requirements install, "
+                             "plugins) and fails the update as MWAA would when that fails. "
+                             "native: it also restarts the --project's running native "
+                             "environment on it.")
+    parser.add_argument("--project", type=Path, help="The project of --apply native.")
+    parser.add_argument("--work-dir", type=Path,
+                        help="Where --apply contract prepares bundles (default: "
+                             "STATE_DIR/apply).")
+    arguments = parser.parse_args(argv)
+    s3 = s3_client(arguments.s3_endpoint)
+    apply = None
+    if arguments.apply == "contract":
+        apply = ContractApplier(s3, arguments.work_dir or arguments.state_dir / "apply",
+                                cache_dir())
+    elif arguments.apply == "native":
+        if arguments.project is None:
+            parser.error("--apply native needs --project")
+        apply = NativeApplier(s3, arguments.project)
+    serve_from(arguments, apply)
+
+
+if __name__ == "__main__":
+    main()
