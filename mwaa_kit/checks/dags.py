@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
-from mwaa_kit.checks import deprecations
+from packaging.requirements import InvalidRequirement, Requirement
+
+from mwaa_kit.checks import deprecations, import_errors
 from mwaa_kit.checks.findings import CheckResult
 from mwaa_kit.checks.scratch import Scratch, processes
 
@@ -47,19 +50,44 @@ def run(scratch: Scratch, result: CheckResult, parse_budget: float = DEFAULT_PAR
         "rules": deprecations.rules_for(project.version),
     }))
     parsed = scratch.run_script("parse_dags.py", str(request))
-    add_findings(project.root, parsed, result, parse_budget)
+    add_findings(project.root, parsed, result, parse_budget, installed=_installed(project),
+                 airflow_version=project.version.airflow_version)
     return parsed
 
 
-def add_findings(root: Path, parsed: dict, result: CheckResult, parse_budget: float) -> None:
+def _installed(project) -> list[str]:
+    """The distributions a DAG can import from: MWAA's image, then requirements.txt."""
+    lines = [*project.version.base_requirements]
+    if project.requirements_file.is_file():
+        lines += project.requirements_file.read_text().splitlines()
+    names = []
+    for line in lines:
+        try:
+            names.append(Requirement(line.split("#")[0].strip()).name)
+        except InvalidRequirement:  # blank lines, -c/-r options, URLs
+            continue
+    return names
+
+
+def add_findings(root: Path, parsed: dict, result: CheckResult, parse_budget: float,
+                 installed: Iterable[str] = (), airflow_version: str = "") -> None:
+    """Findings from parse_dags.py's report. `installed` (distribution names) and
+    `airflow_version` let an import error's hint name its real cause."""
+    installed = list(installed)
     limits = parsed["limits"]
     limit = min(limits["dagbag_import_timeout"], limits["dag_file_processor_timeout"])
     owners: dict[str, str] = {}
     dag_count = 0
     for entry in parsed["files"]:
         file = relative(root, entry["file"])
+        # A line the deprecation rules explain (a removed import or argument) is one cause:
+        # its finding says what replaces it, the import error it raises would repeat it.
+        explained = {item["line"] for item in entry["static"]
+                     if item["kind"] in ("deprecated_import", "removed_argument")}
         for error in entry["errors"]:
-            _import_error(root, result, file, error, limit)
+            if error["kind"] == "import_error" and error.get("line") in explained:
+                continue
+            _import_error(root, result, file, error, limit, installed, airflow_version)
         if entry["seconds"] > limit and not any(e["kind"] == "timeout" for e in entry["errors"]):
             result.add("error", f"took {entry['seconds']:.1f} s to parse, over MWAA's "
                        f"{limit:.0f} s limit (core.dagbag_import_timeout / "
@@ -96,40 +124,29 @@ def add_findings(root: Path, parsed: dict, result: CheckResult, parse_budget: fl
     })
 
 
-def _import_error(root: Path, result: CheckResult, file: str, error: dict, limit: float):
-    text = error["message"]
-    last = text.strip().splitlines()[-1] if text.strip() else "import failed"
+def _import_error(root: Path, result: CheckResult, file: str, error: dict, limit: float,
+                  installed: list[str], airflow_version: str) -> None:
+    failure = import_errors.summarize(error["message"])
     where = relative(root, error["file"]) or file
     raised = error.get("raised_at")
     if error["kind"] == "cycle":
-        result.add("error", last.replace("AirflowDagCycleException: ", ""), file=where,
-                   code="dags.cycle",
+        result.add("error", failure.message, file=where, code="dags.cycle",
                    hint="remove the dependency (>> or set_downstream) that closes the loop")
     elif error["kind"] == "timeout":
         result.add("error", f"parsing timed out after {limit:.0f} s (MWAA's limit)",
                    file=where, line=error.get("line"), code="dags.parse_time",
                    hint="move heavy work out of module level into tasks")
     else:
-        detail = last
+        detail = str(failure)
         if raised:
             raised_file, _, raised_line = raised.rpartition(":")
             raised_rel = relative(root, raised_file)
             if raised_rel != where:
                 detail += f" (raised in {raised_rel}:{raised_line})"
         result.add("error", f"import error: {detail}", file=where, line=error.get("line"),
-                   code="dags.import_error", hint=_import_hint(last))
-
-
-def _import_hint(last_line: str) -> str:
-    module = re.search(r"No module named '([^']+)'", last_line)
-    if module:
-        return (f"add the package providing '{module.group(1).split('.')[0]}' to "
-                "requirements/requirements.txt, or the module to plugins/")
-    if last_line.startswith(("ImportError", "ModuleNotFoundError")):
-        return "the name moved or was removed in this Airflow version: check its import"
-    if last_line.startswith(("SyntaxError", "IndentationError")):
-        return "fix the syntax at the line shown"
-    return "fix the error at the line shown; the DAG is missing on MWAA until then"
+                   code="dags.import_error",
+                   hint=import_errors.hint(failure, installed, airflow_version,
+                                           has_line=error.get("line") is not None))
 
 
 def _parse_time_calls(result: CheckResult, file: str, entry: dict) -> None:

@@ -154,6 +154,21 @@ def uv_reason(stderr: str) -> str:
     return " ".join(lines)[:1500]
 
 
+# uv's words when a download fails (DNS, refused or reset connections, timeouts), as
+# opposed to a resolution that fails on the requirements themselves.
+_NETWORK_FAILURE = re.compile(
+    r"dns error|failed to lookup address|name or service not known|temporary failure in "
+    r"name resolution|connection refused|connection reset|tcp connect error|error sending "
+    r"request|operation timed out|network is unreachable|failed to download|failed to fetch",
+    re.IGNORECASE)
+
+
+def is_network_failure(reason: str) -> bool:
+    lowered = reason.lower()
+    return (bool(_NETWORK_FAILURE.search(reason)) and "no solution" not in lowered
+            and "status client error" not in lowered)  # a 404: a wrong URL, not the network
+
+
 def _names_in(message: str, lines: list[Line]) -> list[Line]:
     lowered = message.lower().replace("_", "-")
     found = [line for line in lines if line.requirement and re.search(
@@ -185,6 +200,13 @@ def run(project: Project, result: CheckResult) -> None:
         resolved = resolve(version, text, workdir)
         if resolved.returncode != 0:
             reason = uv_reason(resolved.stderr)
+            if is_network_failure(reason):
+                result.add("error", f"the resolution could not reach the network: {reason}",
+                           file=FILE, code="requirements.network",
+                           hint="nothing in requirements.txt is wrong: check the network, "
+                                "the proxy (HTTPS_PROXY) or the index (UV_INDEX_URL), then run "
+                                "validate again")
+                return
             culprits = _names_in(reason, lines) or [None]
             for line in culprits:
                 named = f"'{line.requirement.name}' " if line else ""
