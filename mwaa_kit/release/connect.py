@@ -27,6 +27,9 @@ class TargetError(KitError, RuntimeError):
 
 @dataclass
 class Clients:
+    """The MWAA and S3 clients of one target, and who is promoting (the lock and the history
+    name them)."""
+
     mwaa: object
     s3: object
     identity: str  # who is promoting, as AWS sees it (or the local user name)
@@ -34,6 +37,8 @@ class Clients:
 
 def connect(target: PromotionTarget, endpoint_url: str | None = None,
             s3_endpoint_url: str | None = None) -> Clients:
+    """Clients for `target`, through its profile and, when it names one, its role; TargetError
+    when either fails. `endpoint_url` points the mwaa client elsewhere (the MWAA emulator)."""
     session, identity = _session(target)
     return _clients(session, identity, endpoint_url, s3_endpoint_url)
 
@@ -116,6 +121,8 @@ def _session(target: PromotionTarget):
 
 
 def resolve_target(targets: dict[str, PromotionTarget], name: str | None) -> PromotionTarget:
+    """The target `name` (`--target`), or the only one mwaa-kit.toml defines when no name is
+    given; TargetError saying what to add or choose otherwise."""
     if not targets:
         raise TargetError("mwaa-kit.toml defines no promotion target; add one, e.g.\n"
                           "[targets.prod]\nenvironment_name = \"MyEnvironment\"\n"

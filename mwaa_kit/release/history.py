@@ -24,6 +24,8 @@ class HistoryError(KitError, RuntimeError):
 
 
 def new_record(kind: str, user: str, root: Path, **fields) -> dict:
+    """A record of a `kind` (promote | rollback) by `user`, stamped now (UTC) with the git
+    commit of `root` and whether it was dirty; `fields` add the state it left."""
     now = datetime.datetime.now(datetime.UTC)
     return {"id": uuid.uuid4().hex[:8], "kind": kind,
             "time": now.isoformat(timespec="microseconds"), "user": user, "git": git_state(root),
@@ -31,6 +33,8 @@ def new_record(kind: str, user: str, root: Path, **fields) -> dict:
 
 
 def write(s3, bucket: str, record: dict) -> str:
+    """Put `record` in the bucket's history; returns its key, named by time so that listing the
+    prefix lists records in order."""
     stamp = datetime.datetime.fromisoformat(record["time"]).strftime("%Y%m%dT%H%M%S.%fZ")
     key = f"{HISTORY_PREFIX}{stamp}-{record['id']}.json"
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(record, indent=2).encode(),
@@ -53,6 +57,8 @@ def records(s3, bucket: str) -> list[dict]:
 
 
 def find(all_records: list[dict], record_id: str) -> dict:
+    """The record whose id (or key ending) is `record_id`; HistoryError pointing at `mwaa-kit
+    history` when there is none."""
     matches = [record for record in all_records
                if record["id"] == record_id or record["key"].endswith(f"{record_id}.json")]
     if not matches:
@@ -61,6 +67,8 @@ def find(all_records: list[dict], record_id: str) -> dict:
 
 
 def git_state(root: Path) -> dict:
+    """The commit checked out at `root` and whether its files have uncommitted changes;
+    `{"commit": None}` outside a git checkout (or without git)."""
     def git(*arguments: str) -> str | None:
         try:
             result = subprocess.run(["git", "-C", str(root), *arguments], capture_output=True,

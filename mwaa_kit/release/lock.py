@@ -27,6 +27,9 @@ class LockHeldError(KitError, RuntimeError):
 
 @dataclass
 class Lock:
+    """A lock this process took; `holder` (id, user, host, action, since) is what release()
+    checks it still owns."""
+
     bucket: str
     version_id: str | None
     holder: dict
@@ -55,6 +58,8 @@ def acquire(s3, bucket: str, user: str, action: str, break_lock: bool = False) -
 
 
 def release(s3, lock: Lock) -> None:
+    """Give the lock back, unless someone broke it and took it meanwhile: it is theirs then,
+    and stays."""
     holder = current_holder(s3, lock.bucket)
     if holder is not None and holder.get("id") not in (None, lock.holder["id"]):
         return  # someone broke our lock and took it: theirs now, leave it
@@ -62,6 +67,8 @@ def release(s3, lock: Lock) -> None:
 
 
 def current_holder(s3, bucket: str) -> dict | None:
+    """Who holds the lock, as its object says; None when there is no lock (any S3 error reads
+    so), `{"user": "unknown"}` when the object is not JSON."""
     from botocore.exceptions import ClientError
 
     try:

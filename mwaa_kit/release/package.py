@@ -43,17 +43,23 @@ class PackageError(KitError, RuntimeError):
 
 @dataclass
 class Packaged:
+    """What `package` built in `dist`: each artifact's sha256, the wheels shipped in
+    plugins.zip, and the constraints line requirements.txt carries."""
+
     dist: Path
     files: dict[str, str] = field(default_factory=dict)  # name -> sha256
     wheels: list[str] = field(default_factory=list)
     constraints_line: str | None = None
 
     def to_dict(self) -> dict:
+        """The JSON `mwaa-kit package --json` prints."""
         return {"dist": str(self.dist), "files": self.files, "wheels": self.wheels,
                 "constraints_line": self.constraints_line}
 
 
 def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file: how `package` reports each artifact, so builds compare byte for
+    byte."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -64,6 +70,9 @@ def requirements_for_mwaa(version: catalog.AirflowVersion, requirements_text: st
 
 def package(project: Project, dist: Path, wheels: bool = False,
             report: Callable[[str], None] = lambda message: None) -> Packaged:
+    """Build MWAA's artifacts in `dist`, replacing earlier ones: plugins.zip (when there are
+    plugins or wheels), requirements.txt (always) and startup.sh (when the project has one).
+    `wheels=True` also ships the added packages as wheels, for environments without internet."""
     dist.mkdir(parents=True, exist_ok=True)
     version = project.version
     text = project.requirements_file.read_text() if project.requirements_file.exists() else ""

@@ -25,6 +25,9 @@ _SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 
 @dataclass
 class Change:
+    """One line of a plan: a DAG object, a pinned bundle file or a configuration option, and
+    what the promotion (or rollback) does to it."""
+
     kind: str  # dag | bundle | config
     name: str  # the bucket key, or the option name
     action: str  # upload | delete | update | unchanged | kept
@@ -37,6 +40,9 @@ class Change:
 
 @dataclass
 class Plan:
+    """What a promotion would change on one environment; `current` holds the versions the
+    environment is pinned to now, which the history record keeps."""
+
     environment: str
     bucket: str
     dag_prefix: str
@@ -46,26 +52,33 @@ class Plan:
 
     @property
     def uploads(self) -> list[Change]:
+        """The DAG and bundle changes that put a local file in the bucket."""
         return [change for change in self.changes if change.action == "upload"]
 
     @property
     def deletions(self) -> list[Change]:
+        """The DAG objects the promotion removes from the bucket."""
         return [change for change in self.changes if change.action == "delete"]
 
     @property
     def needs_update(self) -> bool:
+        """Whether UpdateEnvironment must be called: only pinned bundle files and options need it;
+        MWAA syncs DAGs from the bucket by itself."""
         return any(change.kind in ("bundle", "config") and change.action in ("upload", "update")
                    for change in self.changes)
 
     @property
     def is_empty(self) -> bool:
+        """Nothing to upload, delete or update: a promotion stops there, changing nothing."""
         return not (self.uploads or self.deletions or self.needs_update)
 
     @property
     def upload_bytes(self) -> int:
+        """The total size, in bytes, of what the plan uploads."""
         return sum(change.size for change in self.uploads)
 
     def to_dict(self) -> dict:
+        """The plan as JSON (`--json` and the history record), unchanged items only counted."""
         return {"environment": self.environment, "bucket": self.bucket,
                 "dag_prefix": self.dag_prefix, "needs_update": self.needs_update,
                 "upload_bytes": self.upload_bytes, "empty": self.is_empty,
@@ -75,6 +88,8 @@ class Plan:
 
 
 def md5(path: Path) -> str:
+    """Hex MD5 of a file, read in 1 MiB blocks: S3's ETag of a single-part upload, so DAGs are
+    compared without downloading them."""
     digest = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
@@ -83,10 +98,12 @@ def md5(path: Path) -> str:
 
 
 def bucket_of(environment: dict) -> str:
+    """The source bucket's name, from the environment's SourceBucketArn."""
     return environment["SourceBucketArn"].split(":::", 1)[1]
 
 
 def dag_prefix(environment: dict) -> str:
+    """The environment's DAG folder as a key prefix ending in one slash (`dags/` by default)."""
     return environment.get("DagS3Path", "dags").strip("/") + "/"
 
 
@@ -121,6 +138,8 @@ def dag_versions(s3, bucket: str, prefix: str) -> dict[str, str]:
 
 def make_plan(s3, environment: dict, dags_dir: Path, dist: Path,
               config: dict[str, str]) -> Plan:
+    """Compare dags/, the files packaged in `dist` and the options `config` with what
+    `environment` runs now; it only reads the bucket (list, HEAD), never changes it."""
     bucket = bucket_of(environment)
     prefix = dag_prefix(environment)
     plan = Plan(environment=environment["Name"], bucket=bucket, dag_prefix=prefix,

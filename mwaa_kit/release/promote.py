@@ -43,6 +43,8 @@ class PromotionError(KitError, RuntimeError):
 
 @dataclass
 class Outcome:
+    """What a promotion or rollback did; `status` is REFUSED when validation found errors."""
+
     action: str  # promote | rollback
     status: str  # DRY_RUN | NOTHING_TO_DO | SYNCED | AVAILABLE | UPDATE_FAILED
     plan: Plan | None = None
@@ -54,9 +56,11 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
+        """False when the update failed or validation refused: the command then exits non-zero."""
         return self.status not in ("UPDATE_FAILED", "REFUSED")
 
     def to_dict(self) -> dict:
+        """The JSON `--json` prints; the record without its plan, which `plan` already holds."""
         return {"action": self.action, "status": self.status, "ok": self.ok,
                 "update_called": self.update_called, "uploaded_bytes": self.uploaded_bytes,
                 "error": self.error, "plan": self.plan.to_dict() if self.plan else None,
@@ -65,6 +69,8 @@ class Outcome:
 
 
 def get_environment(clients: Clients, target: PromotionTarget) -> dict:
+    """GetEnvironment of the target's environment; PromotionError naming the target when it
+    does not exist or the endpoint cannot be reached."""
     from botocore.exceptions import ClientError, EndpointConnectionError
 
     try:
@@ -83,6 +89,8 @@ def promote(project: Project, target: PromotionTarget, clients: Clients, *,
             dry_run: bool = False, validate: bool = True, dist: Path | None = None,
             poll_interval: float = 15.0, timeout: float = 3600.0, break_lock: bool = False,
             report: Report = lambda message: None) -> Outcome:
+    """Promote the project to `target` as the module docstring describes; `dry_run` stops after
+    the plan. Raises ValidationRefused, nothing uploaded, when validate finds errors."""
     from mwaa_kit.release.package import PackageError, package
 
     environment = get_environment(clients, target)
@@ -136,6 +144,9 @@ def promote(project: Project, target: PromotionTarget, clients: Clients, *,
 
 
 class ValidationRefused(PromotionError):
+    """validate found errors, so nothing was locked or uploaded; `outcome` (REFUSED) holds the
+    findings."""
+
     def __init__(self, outcome: Outcome):
         self.outcome = outcome
         lines = [f"  {finding['check']}: {finding['location']}: {finding['message']}"
@@ -147,6 +158,8 @@ def rollback(project: Project, target: PromotionTarget, clients: Clients, *,
              to: str | None = None, dry_run: bool = False, poll_interval: float = 15.0,
              timeout: float = 3600.0, break_lock: bool = False,
              report: Report = lambda message: None) -> Outcome:
+    """Re-apply the history record `to` (by default the newest good one that differs from what
+    runs now) under the lock, as the module docstring describes; `dry_run` only plans."""
     environment = get_environment(clients, target)
     if environment["Status"] not in ("AVAILABLE", "UPDATE_FAILED"):
         raise PromotionError(f"{target.environment_name} is {environment['Status']}; a "

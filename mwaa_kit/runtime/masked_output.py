@@ -22,6 +22,8 @@ from mwaa_kit.runtime.redaction import Redactor, project_secrets
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Relay the command's output, stderr merged, with the project's secrets masked; returns
+    its exit status (128 + N when signal N killed it, as a shell reports it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True, help="the project folder")
     parser.add_argument("command", nargs=argparse.REMAINDER)

@@ -43,6 +43,8 @@ class NativeApplier:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Serve the MWAA API with the update hook `--apply` chooses: none, the contract, or the
+    project's running native environment."""
     parser = argparse.ArgumentParser(prog="python -m mwaa_kit.runtime.mwaa_api",
                                      description="The MWAA API, its updates applied locally.")
     add_serve_arguments(parser)

@@ -74,6 +74,10 @@ def fetch_bundle(s3, environment: dict, destination: Path, with_dags: bool = Tru
 
 
 class ContractApplier:
+    """The `--apply contract` hook: prepares the updated environment's bundle with the contract
+    in `work_dir`/<name>, so a bundle that does not install fails the update as on MWAA;
+    `then`, when given, receives (prepared environment, bundle, environment)."""
+
     def __init__(self, s3, work_dir: Path, cache_dir: Path,
                  then: Callable[[PreparedEnvironment, Bundle, dict], None] | None = None,
                  runtime_env: dict[str, str] | None = None):

@@ -27,6 +27,9 @@ class PortInUseError(KitError, RuntimeError):
 
 @dataclass(frozen=True)
 class ProcessRecord:
+    """A started process as state.json keeps it; `started` tells it from a later process that
+    reuses its pid."""
+
     name: str
     pid: int
     started: float  # the process's start time, as /proc reports it
@@ -34,6 +37,7 @@ class ProcessRecord:
     port: int | None = None
 
     def to_dict(self) -> dict:
+        """The record as state.json keeps it; ProcessRecord(**entry) reads it back."""
         return asdict(self)
 
 
@@ -128,6 +132,8 @@ def free_port(preferred: int | None = None) -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether `port` can be bound on 127.0.0.1 now (another process may still take it before
+    ours does)."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -27,6 +27,8 @@ _SHORTEST = 3  # shorter values would mask ordinary words and numbers
 
 
 def is_sensitive(name: str) -> bool:
+    """Whether a connection extra or variable named `name` holds a secret: Airflow's default
+    rule, a sensitive word (password, token...) anywhere in the name, any case."""
     lowered = name.lower()
     return any(word in lowered for word in SENSITIVE_NAMES)
 

@@ -25,16 +25,19 @@ def choose(requested: str | None, note=lambda message: None) -> str:
 
 
 def environment(project: Project, runtime: str, report=lambda message: None):
+    """The environment object of `runtime` (compose or native) for `project`; nothing starts."""
     cls = ComposeEnvironment if runtime == "compose" else NativeEnvironment
     return cls(project, report)
 
 
 def remember(project: Project, runtime: str) -> None:
+    """Note the runtime `up` used, so later commands (status, logs, down) reach the same one."""
     project.state_dir.mkdir(parents=True, exist_ok=True)
     (project.state_dir / "runtime").write_text(runtime)
 
 
 def last_runtime(project: Project) -> str:
+    """The runtime `up` last used for the project; native when it was never brought up."""
     path = project.state_dir / "runtime"
     return path.read_text().strip() if path.exists() else "native"
 

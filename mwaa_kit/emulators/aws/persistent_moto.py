@@ -121,6 +121,8 @@ class PersistentState:
                 getattr(BACKENDS[name], attribute).update(value)
 
     def save(self) -> None:
+        """Write every backend to the state file now, through a side file renamed into place
+        (owner-only: it holds the account's secrets)."""
         buffer = io.BytesIO()
         with self.lock:
             _StatePickler(buffer).dump({
@@ -135,6 +137,8 @@ class PersistentState:
         os.replace(partial, self.path)
 
     def changed(self) -> None:
+        """Note that a write request changed the state; keep_saving() writes it SAVE_INTERVAL
+        seconds later."""
         self._dirty.set()
 
     def keep_saving(self) -> None:
@@ -160,6 +164,8 @@ def persisting(app, state: PersistentState):
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Serve moto on `--port` with the account loaded from `--state`, saved after changes and on
+    SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)

@@ -34,6 +34,9 @@ PLACEHOLDERS = ("salesforce_domain", "salesforce_port", "aws_endpoint_url", "reg
 
 @dataclass(frozen=True)
 class Seed:
+    """A parsed seed file: buckets, connections and variables for the AWS emulator, and the
+    [salesforce] table for the stub (empty when the project needs none)."""
+
     buckets: list[dict] = field(default_factory=list)
     connections: dict[str, dict] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)

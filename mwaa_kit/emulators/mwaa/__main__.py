@@ -39,6 +39,7 @@ def serve_from(arguments: argparse.Namespace, apply=None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The `serve` and `sync-dags` commands of `python -m mwaa_kit.emulators.mwaa`."""
     parser = argparse.ArgumentParser(prog="python -m mwaa_kit.emulators.mwaa",
                                      description="The MWAA control-plane API emulator.")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -73,20 +73,29 @@ class MwaaError(Exception):
 
 
 class ValidationError(MwaaError):
+    """400 ValidationException: a request MWAA refuses as invalid (name, state, bucket...)."""
     pass
 
 
 class NotFoundError(MwaaError):
+    """404 ResourceNotFoundException: no such environment (or no such API operation)."""
+
     status = 404
     code = "ResourceNotFoundException"
 
 
 class NotSupportedError(MwaaError):
+    """501 NotImplementedException: an operation the emulator does not reproduce."""
+
     status = 501
     code = "NotImplementedException"
 
 
 class MwaaBackend:
+    """The emulated control plane: environments by region, kept in `state_dir`, bucket checks
+    made through `s3_client`, and `apply` (when given) making updates real. The delays are
+    the seconds an environment stays CREATING, UPDATING or DELETING."""
+
     def __init__(self, state_dir: Path, s3_client=None, create_delay: float = 5.0,
                  update_delay: float = 5.0, delete_delay: float = 2.0,
                  apply: ApplyHook | None = None, webserver_hostname: str | None = None):
@@ -106,6 +115,7 @@ class MwaaBackend:
 
     @property
     def state_file(self) -> Path:
+        """environments.json in the state dir: what a restarted emulator reads back."""
         return self.state_dir / STATE_FILE
 
     def _load(self) -> dict:
@@ -125,6 +135,9 @@ class MwaaBackend:
     # -- the API -----------------------------------------------------------------------
 
     def create_environment(self, region: str, name: str, body: dict) -> dict:
+        """CreateEnvironment: validate as MWAA does (role, version, class, versioned bucket, object
+        versions; a path without a version pins the current one), then CREATING for the create
+        delay. Returns {"Arn": ...}."""
         _check_name(name)
         for required in ("ExecutionRoleArn", "SourceBucketArn", "DagS3Path",
                          "NetworkConfiguration"):
@@ -185,11 +198,14 @@ class MwaaBackend:
         return {"Arn": arn}
 
     def get_environment(self, region: str, name: str) -> dict:
+        """GetEnvironment: a copy of the environment, due transitions completed first;
+        NotFoundError when there is none."""
         with self._lock:
             self.tick()
             return copy.deepcopy(self._record(region, name)["environment"])
 
     def list_environments(self, region: str) -> list[str]:
+        """ListEnvironments: the names in `region`, sorted."""
         with self._lock:
             self.tick()
             prefix = f"{region}/"
@@ -197,6 +213,8 @@ class MwaaBackend:
                           if key.startswith(prefix))
 
     def update_environment(self, region: str, name: str, body: dict) -> dict:
+        """UpdateEnvironment, from AVAILABLE or UPDATE_FAILED only: the changes are checked, the
+        environment goes UPDATING, and tick() applies them once the update delay has passed."""
         with self._lock:
             self.tick()
             record = self._record(region, name)
@@ -243,6 +261,8 @@ class MwaaBackend:
             return {"Arn": environment["Arn"]}
 
     def delete_environment(self, region: str, name: str) -> None:
+        """DeleteEnvironment: DELETING, then gone after the delete delay; refused while CREATING,
+        UPDATING or DELETING."""
         with self._lock:
             self.tick()
             record = self._record(region, name)
@@ -262,12 +282,15 @@ class MwaaBackend:
             self._save()
 
     def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+        """TagResource: add or replace tags (the mwaa-kit:*-delay tags set that environment's
+        delays)."""
         with self._lock:
             environment = self._by_arn(arn)["environment"]
             environment.setdefault("Tags", {}).update(tags)
             self._save()
 
     def untag_resource(self, arn: str, keys: list[str]) -> None:
+        """UntagResource: remove the tags `keys`; a key the environment lacks is ignored."""
         with self._lock:
             environment = self._by_arn(arn)["environment"]
             for key in keys:
@@ -275,15 +298,20 @@ class MwaaBackend:
             self._save()
 
     def list_tags(self, arn: str) -> dict[str, str]:
+        """ListTagsForResource of an environment ARN."""
         with self._lock:
             return dict(self._by_arn(arn)["environment"].get("Tags", {}))
 
     def create_cli_token(self, region: str, name: str) -> dict:
+        """CreateCliToken: a random token (nothing checks it) and the webserver host name;
+        ValidationError unless the environment is AVAILABLE, UPDATING or UPDATE_FAILED."""
         environment = self._usable(region, name)
         return {"CliToken": secrets.token_urlsafe(32),
                 "WebServerHostname": environment["WebserverUrl"].removeprefix("https://")}
 
     def create_web_login_token(self, region: str, name: str) -> dict:
+        """CreateWebLoginToken: a random token (nothing checks it), the webserver host name and
+        fixed identities; ValidationError unless the environment is usable, as for CLI tokens."""
         environment = self._usable(region, name)
         return {"WebToken": secrets.token_urlsafe(32),
                 "WebServerHostname": environment["WebserverUrl"].removeprefix("https://"),
@@ -291,6 +319,8 @@ class MwaaBackend:
                 "AirflowIdentity": "admin"}
 
     def invoke_rest_api(self, region: str, name: str, body: dict) -> dict:
+        """InvokeRestApi is not emulated: always NotSupportedError (501), pointing at the local
+        Airflow's own REST API."""
         self._usable(region, name)
         raise NotSupportedError(
             "InvokeRestApi is not supported by the mwaa-kit MWAA emulator; call the local "
@@ -451,6 +481,7 @@ class MwaaBackend:
 
 
 def environment_arn(region: str, name: str) -> str:
+    """The ARN MWAA gives environment `name` in `region`, in the emulator's fixed account."""
     return f"arn:aws:airflow:{region}:{ACCOUNT_ID}:environment/{name}"
 
 

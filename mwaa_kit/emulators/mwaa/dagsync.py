@@ -18,6 +18,8 @@ DEFAULT_INTERVAL = 30.0
 
 
 def sync_once(s3, bucket: str, prefix: str, destination: Path) -> dict[str, list[str]]:
+    """Make `destination` mirror s3://`bucket`/`prefix` once; returns the relative paths
+    downloaded and removed. Only files an earlier sync downloaded (its manifest) are removed."""
     prefix = prefix.strip("/") + "/"
     destination.mkdir(parents=True, exist_ok=True)
     manifest_path = destination / MANIFEST
@@ -49,6 +51,8 @@ def sync_once(s3, bucket: str, prefix: str, destination: Path) -> dict[str, list
 
 def sync_forever(s3, bucket: str, prefix: str, destination: Path,
                  interval: float = DEFAULT_INTERVAL) -> None:
+    """sync_once every `interval` seconds until killed; a failed sync is logged and tried again,
+    as the bucket may come back."""
     while True:
         try:
             changes = sync_once(s3, bucket, prefix, destination)

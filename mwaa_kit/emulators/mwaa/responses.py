@@ -31,11 +31,14 @@ _CREDENTIAL_REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 @dataclass
 class Response:
+    """One HTTP answer: status, JSON body and extra headers (an error's x-amzn-ErrorType)."""
+
     status: int
     body: dict | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
+        """The body as JSON bytes; `{}` when there is none, so every answer is a JSON object."""
         return json.dumps(self.body if self.body is not None else {}).encode()
 
 
@@ -46,6 +49,8 @@ def region_of(headers) -> str:
 
 
 def dispatch(backend: MwaaBackend, method: str, raw_path: str, headers, body: bytes) -> Response:
+    """Answer one request from the backend; an MwaaError becomes the error answer botocore
+    turns into ClientError."""
     try:
         return _dispatch(backend, method, raw_path, headers, body)
     except MwaaError as error:
@@ -53,6 +58,7 @@ def dispatch(backend: MwaaBackend, method: str, raw_path: str, headers, body: by
 
 
 def error_response(status: int, code: str, message: str) -> Response:
+    """An error as botocore reads it: the code in x-amzn-ErrorType and in the body's `__type`."""
     return Response(status, {"__type": code, "message": message},
                     {"x-amzn-ErrorType": code})
 

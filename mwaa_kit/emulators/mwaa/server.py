@@ -27,6 +27,8 @@ def client_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[
 
 
 def s3_client(endpoint_url: str, region: str = DEFAULT_REGION):
+    """A boto3 S3 client of the AWS emulator at `endpoint_url`, with the emulator's credentials
+    whatever the user's profile holds."""
     import boto3
 
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
@@ -35,6 +37,8 @@ def s3_client(endpoint_url: str, region: str = DEFAULT_REGION):
 
 
 def make_server(port: int, backend: MwaaBackend, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """A threaded HTTP server of the MWAA API over `backend`, with a health path; the caller
+    runs it."""
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "mwaa-kit-mwaa"
@@ -72,6 +76,8 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
           update_delay: float = 5.0, delete_delay: float = 2.0, host: str = "127.0.0.1",
           webserver_hostname: str | None = None, apply: ApplyHook | None = None,
           backend: MwaaBackend | None = None) -> None:
+    """Serve the API until interrupted, completing due transitions every 0.2 s even when no
+    request comes, as MWAA's environments change state on their own."""
     backend = backend or make_backend(s3_endpoint, state_dir, create_delay, update_delay,
                                       delete_delay, webserver_hostname, apply)
     server = make_server(port, backend, host)
@@ -98,6 +104,7 @@ def make_backend(s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,
                  update_delay: float = 5.0, delete_delay: float = 2.0,
                  webserver_hostname: str | None = None,
                  apply: ApplyHook | None = None) -> MwaaBackend:
+    """An MwaaBackend whose bucket checks go to the S3 emulator at `s3_endpoint`."""
     return MwaaBackend(state_dir, s3_client(s3_endpoint), create_delay=create_delay,
                        update_delay=update_delay, delete_delay=delete_delay, apply=apply,
                        webserver_hostname=webserver_hostname)

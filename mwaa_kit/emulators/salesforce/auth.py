@@ -37,6 +37,9 @@ LOGIN_FAULT = ("INVALID_LOGIN", "Invalid username, password, security token; or 
 
 @dataclass(frozen=True)
 class Credentials:
+    """The org's one user and its connected app; the defaults are the ones the module
+    docstring lists."""
+
     username: str = USERNAME
     password: str = PASSWORD
     security_token: str = SECURITY_TOKEN
@@ -45,6 +48,9 @@ class Credentials:
 
 
 class Sessions:
+    """The session ids issued and when they expire (`ttl_seconds` after login), and the checks
+    of each login flow; shared by the server's threads."""
+
     def __init__(self, ttl_seconds: float, credentials: Credentials = Credentials(),
                  jwt_certificate: bytes | None = None):
         self.ttl = ttl_seconds
@@ -54,17 +60,21 @@ class Sessions:
         self._lock = threading.Lock()
 
     def open(self) -> str:
+        """A new session id shaped like Salesforce's (org id, `!`, random), valid for the ttl."""
         token = f"{ORGANIZATION_ID[:15]}!{secrets.token_urlsafe(48)}"
         with self._lock:
             self._expiry[token] = time.monotonic() + self.ttl
         return token
 
     def valid(self, token: str | None) -> bool:
+        """Whether `token` was issued here and has not expired; either failure answers 401
+        INVALID_SESSION_ID."""
         with self._lock:
             expiry = self._expiry.get(token or "")
         return expiry is not None and time.monotonic() < expiry
 
     def expire_all(self) -> None:
+        """Invalidate every session (DELETE /__admin/sessions), to test a client's re-login."""
         with self._lock:
             self._expiry.clear()
 
@@ -140,6 +150,7 @@ class OAuthError:
     description: str
 
     def to_dict(self) -> dict:
+        """The body of the 400 answer."""
         return {"error": self.error, "error_description": self.description}
 
 
@@ -188,6 +199,8 @@ def _element(body: str, name: str) -> str | None:
 
 
 def soap_login_response(server_url: str, session_id: str) -> str:
+    """The SOAP loginResponse: clients take the session id and their API host from
+    `server_url`."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
         'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -202,6 +215,7 @@ def soap_login_response(server_url: str, session_id: str) -> str:
 
 
 def soap_fault(code: str, message: str) -> str:
+    """A SOAP LoginFault envelope, as Salesforce answers a refused login (with HTTP 500)."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
         'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '

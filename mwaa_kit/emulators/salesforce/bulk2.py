@@ -30,6 +30,8 @@ _MAX_JOBS = 500
 
 
 class BulkError(Exception):
+    """A Bulk API 2.0 refusal: the HTTP `status`, Salesforce's errorCode and message."""
+
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
@@ -37,6 +39,9 @@ class BulkError(Exception):
 
 @dataclass
 class Job:
+    """One Bulk 2.0 query job; `cursor_key` names the store cursor, opened (and counted) when
+    the job was created, that its results are paged from."""
+
     id: str
     operation: str
     query: str
@@ -51,6 +56,7 @@ class Job:
     records_processed: int = 0
 
     def info(self, user_id: str) -> dict:
+        """The job as Salesforce's job info JSON describes it, created by `user_id`."""
         return {
             "id": self.id, "operation": self.operation, "object": self.sobject,
             "createdById": user_id, "createdDate": self.created,
@@ -64,10 +70,13 @@ class Job:
 
 
 def encode_locator(position: int) -> str:
+    """The Sforce-Locator of the results page starting at row `position`, opaque as
+    Salesforce's are."""
     return base64.b64encode(str(position).encode()).decode().rstrip("=")
 
 
 def decode_locator(locator: str) -> int:
+    """The row position a locator names; InvalidQueryLocator when it is not base64 of a number."""
     try:
         text = base64.b64decode(locator + "=" * (-len(locator) % 4)).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError):
@@ -78,12 +87,16 @@ def decode_locator(locator: str) -> int:
 
 
 class Bulk2:
+    """The org's Bulk 2.0 query jobs (the newest 500 kept), their states and result pages."""
+
     def __init__(self, store: Store, user_id: str):
         self.store, self.user_id = store, user_id
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
 
     def create(self, body: dict, version: str) -> Job:
+        """Create a query or queryAll job, refusing what Bulk 2.0 refuses (COUNT(), subqueries,
+        OFFSET); the query runs and its result set is counted now."""
         operation = body.get("operation")
         if operation not in ("query", "queryAll"):
             raise BulkError(400, "INVALIDJOB", f"Invalid operation: {operation!r}; a query "
@@ -117,6 +130,7 @@ class Bulk2:
         return job
 
     def get(self, job_id: str) -> Job:
+        """The job `job_id`; BulkError 404 NOT_FOUND when there is none (or it was dropped)."""
         with self._lock:
             job = self.jobs.get(job_id)
         if job is None:
@@ -135,6 +149,8 @@ class Bulk2:
         return job
 
     def abort(self, job_id: str) -> Job:
+        """Abort a job not yet finished; BulkError INVALIDJOBSTATE once it is JobComplete, Failed
+        or Aborted."""
         job = self.get(job_id)
         with self._lock:
             if job.state in ("JobComplete", "Failed", "Aborted"):
@@ -144,6 +160,8 @@ class Bulk2:
         return job
 
     def delete(self, job_id: str) -> None:
+        """Delete a finished or aborted job; one still UploadComplete or InProgress must be
+        aborted first, as Salesforce requires."""
         job = self.get(job_id)
         if job.state in ("UploadComplete", "InProgress"):
             raise BulkError(400, "INVALIDJOBSTATE", "Abort the job before deleting it")
@@ -151,6 +169,7 @@ class Bulk2:
             self.jobs.pop(job_id, None)
 
     def listing(self) -> list[Job]:
+        """Every job kept, oldest first."""
         with self._lock:
             return list(self.jobs.values())
 

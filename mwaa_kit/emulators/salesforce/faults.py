@@ -22,6 +22,8 @@ KINDS = ("expired_session", "request_limit", "server_error", "unavailable", "lat
 
 @dataclass
 class Rule:
+    """One fault rule; `seen` counts the requests it matched, `fired` the faults it injected."""
+
     kind: str
     path: str = "/services/data/"
     sobject: str | None = None
@@ -33,6 +35,7 @@ class Rule:
     fired: int = 0
 
     def to_dict(self) -> dict:
+        """The rule as /__admin/faults lists it (`fired` included, `seen` not)."""
         return {"kind": self.kind, "path": self.path, "sobject": self.sobject,
                 "after": self.after, "times": self.times,
                 "probability": self.probability, "seconds": self.seconds, "fired": self.fired}
@@ -77,6 +80,9 @@ def parse_rules(rules) -> list[Rule]:
 
 
 class Faults:
+    """The stub's fault rules, shared by its request threads; `seed` makes `probability` rules
+    fire the same way on every run."""
+
     def __init__(self, seed: int = 0):
         self.rules: list[Rule] = []
         self._lock = threading.Lock()
@@ -97,6 +103,7 @@ class Faults:
         return self.listing()
 
     def listing(self) -> list[dict]:
+        """The current rules as JSON, with how often each has fired."""
         with self._lock:
             return [r.to_dict() for r in self.rules]
 

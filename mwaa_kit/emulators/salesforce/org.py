@@ -16,6 +16,8 @@ from mwaa_kit.emulators.salesforce.store import Store, coerce, salesforce_id
 
 def open_store(state_dir: Path, objects_file: Path | None = None,
                now: datetime | None = None) -> Store:
+    """The store of the org in `state_dir` (data.sqlite, created empty when missing) with the
+    objects file's custom objects; `now` fixes the org's clock."""
     state_dir.mkdir(parents=True, exist_ok=True)
     objects = standard_objects()
     if objects_file:
@@ -26,6 +28,8 @@ def open_store(state_dir: Path, objects_file: Path | None = None,
 
 
 def seed(store: Store, counts: dict[str, int], seed_value: int, now: datetime) -> None:
+    """Add `counts` generated records per object, parents first, the same for the same
+    `seed_value` and `now`; ValueError naming an unknown object."""
     for name, count in generator.iter_objects(counts):
         if name not in store.objects:
             raise ValueError(f"unknown object {name!r}; known: {', '.join(store.objects)}")

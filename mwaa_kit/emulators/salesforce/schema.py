@@ -55,6 +55,9 @@ def _label(name: str) -> str:
 
 @dataclass(frozen=True)
 class Field:
+    """A field as describe reports it; `calculated` fields are the org's to set, never a
+    client's."""
+
     name: str
     type: str
     nillable: bool = True
@@ -70,6 +73,7 @@ class Field:
 
     @property
     def system(self) -> bool:
+        """Set by the org, never by a client: the audit fields and the calculated ones."""
         return self.name in _SYSTEM_FIELDS or self.calculated
 
     @property
@@ -79,6 +83,8 @@ class Field:
             self.name != "OwnerId"
 
     def describe(self) -> dict:
+        """The field's entry in its object's describe, with the flags clients read
+        (createable, nillable, picklistValues...)."""
         numeric = self.type in ("currency", "double", "percent")
         text = self.type in _TEXT
         length = _LENGTHS.get(self.type, 0)
@@ -114,6 +120,9 @@ class Field:
 
 @dataclass(frozen=True)
 class SObject:
+    """An object as describe reports it; `children` are the child relationships
+    link_children() fills."""
+
     name: str
     key_prefix: str
     fields: tuple[Field, ...]
@@ -123,15 +132,20 @@ class SObject:
     label_plural: str | None = None
 
     def field(self, name: str) -> Field | None:
+        """The field `name`, case-insensitively as Salesforce matches names; None when there is
+        none."""
         lowered = name.lower()
         return next((f for f in self.fields if f.name.lower() == lowered), None)
 
     def relationship(self, name: str) -> Field | None:
+        """The lookup field whose relationship name (Account, Owner, Account__r) is `name`,
+        case-insensitively; None when there is none."""
         lowered = name.lower()
         return next((f for f in self.fields if f.relationship_name and
                      f.relationship_name.lower() == lowered), None)
 
     def urls(self, version: str) -> dict:
+        """The object's REST URLs in API version `version`, as describe lists them."""
         base = f"/services/data/v{version}/sobjects/{self.name}"
         return {"sobject": base, "describe": f"{base}/describe",
                 "rowTemplate": f"{base}/{{ID}}"}
@@ -153,6 +167,8 @@ class SObject:
         }
 
     def describe(self, version: str) -> dict:
+        """The object's describe: its summary plus fields, child relationships and the Master
+        record type."""
         return {
             **self.summary(version),
             "fields": [f.describe() for f in self.fields],
@@ -201,6 +217,8 @@ LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "O
 
 
 def standard_objects() -> dict[str, SObject]:
+    """Organization, User, Account, Contact, Lead and Opportunity, children linked; a new dict
+    on each call, so a caller may add custom objects to it."""
     owner = Field("OwnerId", "reference", False, "User", "Owner")
     objects = [
         _object("Organization", "00D", Field("Name", "string", False, name_field=True),

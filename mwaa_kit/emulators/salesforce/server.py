@@ -57,6 +57,9 @@ _NOT_FOUND = (404, "NOT_FOUND", "The requested resource does not exist")
 
 
 class ApiError(Exception):
+    """An error answer: the HTTP `status`, Salesforce's errorCode and message, and the fields
+    concerned."""
+
     def __init__(self, status: int, code: str, message: str, fields: list | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields
@@ -72,12 +75,17 @@ class Stub:
         self._lock = threading.Lock()
 
     def count_request(self) -> int:
+        """Count one authenticated API request; the total is the api-usage of Sforce-Limit-Info
+        and of /limits."""
         with self._lock:
             self._requests += 1
             return self._requests
 
 
 class Handler(BaseHTTPRequestHandler):
+    """One connection's requests: fault rules first, then the route; every error answers as
+    Salesforce's JSON list. serve() binds `stub` and `quiet` in a subclass."""
+
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes: with Nagle's algorithm the body's last
     # segment could wait for the client's delayed ACK (~40 ms), at random, per response.
@@ -87,6 +95,7 @@ class Handler(BaseHTTPRequestHandler):
     quiet = False
 
     def log_message(self, format, *args):  # one line per request, to the log
+        """One line per request on stdout, the stub's log, unless `quiet`."""
         if not self.quiet:
             print(f"{self.address_string()} {format % args}", flush=True)
 
@@ -221,18 +230,23 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
+        """http.server's entry for GET; _dispatch() routes it, with faults and errors."""
         self._dispatch("GET")
 
     def do_POST(self):  # noqa: N802
+        """http.server's entry for POST; _dispatch() routes it, with faults and errors."""
         self._dispatch("POST")
 
     def do_PATCH(self):  # noqa: N802
+        """http.server's entry for PATCH; _dispatch() routes it, with faults and errors."""
         self._dispatch("PATCH")
 
     def do_PUT(self):  # noqa: N802
+        """http.server's entry for PUT; _dispatch() routes it, with faults and errors."""
         self._dispatch("PUT")
 
     def do_DELETE(self):  # noqa: N802
+        """http.server's entry for DELETE; _dispatch() routes it, with faults and errors."""
         self._dispatch("DELETE")
 
     # --------------------------------------------------------------- routes

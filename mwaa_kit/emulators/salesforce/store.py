@@ -63,6 +63,9 @@ _MAX_CURSORS = 1000
 
 
 class Store:
+    """The org's records in one SQLite file (a connection per thread, writes serialized) and
+    its open query cursors; `now` is the org's clock."""
+
     def __init__(self, path: Path, objects: dict[str, SObject],
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.path, self.objects, self.now = path, objects, now
@@ -74,6 +77,7 @@ class Store:
 
     @property
     def db(self) -> sqlite3.Connection:
+        """This thread's own connection: sqlite3 refuses to share one across threads."""
         if not hasattr(self._local, "connection"):
             self._local.connection = sqlite3.connect(self.path, timeout=30)
         return self._local.connection
@@ -103,6 +107,7 @@ class Store:
                                         f'ON "{sobject.name}" ("{f.name}")')
 
     def count(self, sobject: str) -> int:
+        """How many rows `sobject` holds, deleted ones included."""
         return self.db.execute(f'SELECT COUNT(*) FROM "{sobject}"').fetchone()[0]
 
     def next_number(self, sobject: str) -> int:
@@ -116,6 +121,8 @@ class Store:
         return number
 
     def insert(self, sobject: str, records: Iterable[dict]) -> None:
+        """Write complete rows as given (INSERT OR REPLACE: an existing Id is overwritten); only a
+        compound Name is derived, no defaults or system fields are filled."""
         fields = self.objects[sobject].fields
         names = [f.name for f in fields]
         compound = "Name" in names and "LastName" in names  # Contact, Lead: Name is derived
@@ -159,6 +166,8 @@ class Store:
         return ", ".join(f'"{f.name}"' for f in self.objects[sobject].fields)
 
     def create(self, sobject: str, values: dict, user_id: str | None = None) -> str:
+        """Insert a record as the REST API creates one (new Id, owner, system fields, boolean
+        defaults, derived fields); returns its Id."""
         stamp = to_storage(self.now())
         with self._write:
             record_id = salesforce_id(self.objects[sobject].key_prefix,
@@ -174,11 +183,15 @@ class Store:
         return record_id
 
     def update(self, sobject: str, current: dict, values: dict) -> None:
+        """Set `values` on the record `current`, stamping LastModifiedDate and SystemModstamp as
+        Salesforce does."""
         stamp = to_storage(self.now())
         self._set(sobject, current, {**values, "LastModifiedDate": stamp,
                                      "SystemModstamp": stamp})
 
     def delete(self, sobject: str, current: dict) -> None:
+        """Soft delete: IsDeleted and a new SystemModstamp, so queryAll and deleted/ still see the
+        record."""
         self._set(sobject, current, {"IsDeleted": 1, "SystemModstamp": to_storage(self.now())})
 
     def _set(self, sobject: str, current: dict, values: dict) -> None:
@@ -203,10 +216,13 @@ class Store:
             (int(deleted), to_storage(start), to_storage(end))).fetchall()
 
     def ids(self, sobject: str) -> list[str]:
+        """Every Id of `sobject`, deleted records included."""
         return [row[0] for row in self.db.execute(f'SELECT "Id" FROM "{sobject}"')]
 
     # --------------------------------------------------------------- queries
     def compile(self, soql: str, include_deleted: bool) -> CompiledQuery:
+        """Parse and compile `soql` (`include_deleted` for queryAll); a SoqlError comes out located
+        (the query line and a caret), as Salesforce words it."""
         try:
             return compile_query(parser.parse(soql), self.objects, self.now(), include_deleted)
         except SoqlError as error:
@@ -229,6 +245,7 @@ class Store:
         return key, cursor
 
     def cursor(self, key: str) -> _Cursor | None:
+        """The open cursor `key`; None when unknown or dropped (only the newest 1000 are kept)."""
         with self._lock:
             return self._cursors.get(key)
 
@@ -250,6 +267,8 @@ class Store:
         return fetched
 
     def query(self, soql: str, version: str, include_deleted: bool, batch_size: int) -> dict:
+        """The first page of a query (`batch_size` records), with nextRecordsUrl when more remain;
+        COUNT() answers with totalSize only."""
         compiled = self.compile(soql, include_deleted)
         if compiled.count_only:
             total = self.db.execute(compiled.sql, compiled.params).fetchone()[0]
@@ -258,6 +277,8 @@ class Store:
         return self._page(cursor, key, 0)
 
     def query_more(self, locator: str) -> dict:
+        """The page a `<key>-<position>` locator names; InvalidQueryLocator when the cursor is gone
+        or no page ended at that position."""
         key, _, position = locator.partition("-")
         cursor = self.cursor(key)
         if cursor is None or not position.isdigit() or int(position) not in cursor.rowid_at:

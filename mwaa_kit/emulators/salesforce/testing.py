@@ -24,6 +24,9 @@ from mwaa_kit.emulators.salesforce import auth
 
 @dataclass(frozen=True)
 class RunningStub:
+    """A stub running_stub() started: its port, its state dir, and the default credentials it
+    accepts."""
+
     port: int
     state_dir: Path
     credentials: dict = field(default_factory=lambda: {
@@ -34,10 +37,12 @@ class RunningStub:
 
     @property
     def base_url(self) -> str:
+        """The stub's HTTPS URL; its certificate is signed by the CA at ca_path."""
         return f"https://127.0.0.1:{self.port}"
 
     @property
     def ca_path(self) -> Path:
+        """The CA that signs the stub's certificate: point REQUESTS_CA_BUNDLE at it."""
         return self.state_dir / "ca.pem"
 
     @property
@@ -53,6 +58,7 @@ class RunningStub:
 
     @property
     def log_path(self) -> Path:
+        """The stub process's output; running_stub() quotes it when the stub does not start."""
         return self.state_dir / "stub.log"
 
     def admin(self, path: str, method: str = "GET", data=None):
@@ -70,6 +76,7 @@ class RunningStub:
         return self.admin("faults", "PUT", rules)
 
     def clear_faults(self) -> None:
+        """Remove every fault rule; sessions stay valid."""
         self.admin("faults", "DELETE")
 
 

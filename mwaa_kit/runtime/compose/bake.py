@@ -16,6 +16,8 @@ from mwaa_kit.contract.requirements import ensure_virtualenv
 
 
 def main(airflow_version: str) -> None:
+    """Build the virtualenv of an empty bundle while the image builds: a container without
+    requirements then installs nothing at start, one with requirements installs from the cache."""
     version = catalog.get_version(airflow_version)
     cache = Path(os.environ["MWAA_KIT_CACHE_DIR"])
     constraints, source = catalog.constraints_text(version, cache / "constraints")

@@ -214,6 +214,8 @@ def _write_ca_bundle() -> None:
 
 
 def main(container: str, *arguments: str) -> int:
+    """Apply the contract and run one container's processes: `init` migrates and seeds, the
+    others wait for it first; `airflow` execs the CLI in place. Returns the exit status."""
     _wait_for_services()
     _require_writable_volumes()
     _write_ca_bundle()

@@ -38,6 +38,8 @@ def public_defaults() -> dict[str, str]:
 
 
 def image_exists(name: str) -> bool:
+    """Whether the engine (podman when installed, else docker) has image `name` locally; False
+    when the engine cannot be asked."""
     engine = ["podman", "image", "exists"] if shutil.which("podman") else \
         ["docker", "image", "inspect"]
     try:
@@ -60,6 +62,8 @@ def base_images() -> dict[str, str]:
 
 
 def registry_answers(timeout: float = 3) -> bool:
+    """Whether Docker Hub answers within `timeout` seconds (a 401 counts: images could be
+    pulled)."""
     try:
         urllib.request.urlopen(REGISTRY, timeout=timeout)
     except urllib.error.HTTPError:

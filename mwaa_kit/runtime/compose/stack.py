@@ -88,6 +88,7 @@ def _podman_compose() -> list[str] | None:
 
 
 def is_podman_compose(command: list[str]) -> bool:
+    """Whether `command` is podman-compose, whose `ps` and `down` need the podman CLI's help."""
     return Path(command[0]).name == "podman-compose"
 
 
@@ -149,6 +150,9 @@ class ComposeEnvironment:
 
     # ------------------------------------------------------------------ up
     def up(self, workers: int = 1, ui_port: int | None = None) -> dict:
+        """Build the images and start the stack with `workers` Celery workers, waiting (up to 15
+        minutes: requirements install first) until the webserver serves; returns state.json's
+        content."""
         refuse_forced_overrides(self.version, self.project.airflow_config)
         self._write_bundle()
         ports = {"ui": ui_port or processes.free_port(8080), "aws": processes.free_port(),
@@ -240,11 +244,15 @@ class ComposeEnvironment:
         return check_seed_file(self.project.seed_file).salesforce
 
     def aws_endpoint(self) -> str:
+        """The AWS emulator's URL on the host, from the port `up` chose (FileNotFoundError before
+        the first `up`)."""
         state = json.loads((self.compose_dir / "state.json").read_text())
         return f"http://127.0.0.1:{state['ports']['aws']}"
 
     # ------------------------------------------------------- down, status
     def down(self, purge: bool = False) -> None:
+        """Stop and remove the stack; `purge` also deletes its volumes (database, virtualenvs,
+        state, Salesforce data). Under podman-compose, also what its `down` leaves behind."""
         if self.env_file.exists():
             self._compose("down", *(["-v"] if purge else []), check=False)
         if is_podman_compose(self.command or ["podman-compose"]):
@@ -290,6 +298,8 @@ class ComposeEnvironment:
 
     def logs(self, service: str, follow: bool = False,
              on_line: Callable[[str], None] = sys.stdout.write) -> None:
+        """Hand one service's container logs to `on_line` (stdout by default); `follow` keeps
+        streaming until interrupted."""
         self._compose("logs", *(["-f"] if follow else []), service, check=False,
                       on_line=on_line)
 
@@ -300,6 +310,8 @@ class ComposeEnvironment:
         return self._entrypoint("airflow", *arguments, on_line=on_line)
 
     def run_states(self, dag_id: str, run_id: str | None = None) -> dict:
+        """The state of a DAG run and its tasks (the latest run when `run_id` is None), read by
+        run_states.py inside the scheduler container."""
         return parse_run_states(self._entrypoint("run-states", dag_id, *filter(None, [run_id])))
 
     def _entrypoint(self, *arguments: str, on_line: Callable[[str], None] | None = None):

@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 
 
 def main(url: str) -> None:
+    """Create the database `url` names, connected to the server's `postgres` database;
+    nothing happens when it exists."""
     target = make_url(url)
     connection = psycopg2.connect(host=target.host, port=target.port or 5432,
                                   user=target.username, password=target.password,

@@ -16,6 +16,8 @@ MARKER = "MWAA_KIT_JSON:"
 
 
 def main(dag_id, run_id=None):
+    """Print MARKER and the JSON of the run (the latest when `run_id` is None) and its tasks;
+    `state` is None when there is no run yet, `paused` None when the DAG is not parsed yet."""
     with create_session() as session:
         model = session.query(DagModel).filter(DagModel.dag_id == dag_id).one_or_none()
         paused = None if model is None else bool(model.is_paused)  # None: not parsed yet

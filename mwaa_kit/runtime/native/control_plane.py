@@ -29,6 +29,8 @@ UPDATE_DELAY = 0.5
 
 
 def state_dir(project) -> Path:
+    """The project's control-plane folder, `.mwaa-kit/mwaa`: the MWAA emulator's
+    environments.json and the DAGs synced from the bucket."""
     return project.state_dir / "mwaa"
 
 

@@ -82,6 +82,8 @@ class Status:
     runs_as_root: bool = False
 
     def to_dict(self) -> dict:
+        """The JSON `mwaa-kit status --json` prints, with notes where the native runtime differs
+        from MWAA (executor, root)."""
         return {
             "running": self.running,
             "runtime": "native",
@@ -135,6 +137,8 @@ class NativeEnvironment:
         return [processes.ProcessRecord(**entry) for entry in state.get("processes", [])]
 
     def status(self) -> Status:
+        """What runs now, from state.json and the recorded processes; `running` only when every
+        recorded process is alive."""
         state = self._load_state()
         records = self._records(state)
         alive = {record.name: processes.is_alive(record) for record in records}
@@ -360,6 +364,8 @@ class NativeEnvironment:
 
     # -------------------------------------------------------------- airflow
     def password_file(self) -> Path:
+        """The JSON file of the UI's admin password (Airflow 3's simple auth manager reads it),
+        shared by every Airflow version of the project."""
         return self.state_dir / "admin-password.json"
 
     def admin_password(self) -> str:
@@ -572,6 +578,8 @@ class NativeEnvironment:
         return self.logs_dir / f"{name}.log"
 
     def log_files(self) -> dict[str, Path]:
+        """Each process's log file by its name (scheduler, aws, mwaa...), as `mwaa-kit logs` lists
+        them."""
         return {path.stem: path for path in sorted(self.logs_dir.glob("*.log"))}
 
     # ---------------------------------------------------------------- runs
@@ -624,6 +632,8 @@ class NativeEnvironment:
                              cwd=prepared.home, on_line=on_line)
 
     def run_states(self, dag_id: str, run_id: str | None = None) -> dict:
+        """The state of a DAG run and its tasks (the latest run when `run_id` is None), read with
+        the environment's own Python; EnvironmentNotRunningError when it is down."""
         prepared = self.prepared()
         command = [str(prepared.virtualenv.python), str(_IN_AIRFLOW / "run_states.py"), dag_id]
         if run_id:

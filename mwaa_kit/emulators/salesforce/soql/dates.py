@@ -15,6 +15,9 @@ _UNITS = ("DAYS", "WEEKS", "MONTHS", "QUARTERS", "YEARS", "FISCAL_QUARTERS", "FI
 
 
 class DateRange:
+    """What a date literal stands for: the UTC range [start, end), against which `=`, `<` and
+    `>` compare."""
+
     def __init__(self, start: datetime, end: datetime):
         self.start, self.end = start, end  # [start, end)
 
@@ -69,6 +72,7 @@ _FIXED = {
 
 
 def is_date_literal(name: str) -> bool:
+    """Whether `name` is a date literal (TODAY, LAST_N_DAYS:7...), a value rather than a field."""
     match = _RELATIVE.match(name)
     return name in _FIXED or name in ("LAST_90_DAYS", "NEXT_90_DAYS") or bool(
         match and (match.group(2) or match.group(3)) in _UNITS)
@@ -102,6 +106,7 @@ def relative_range(name: str, now: datetime) -> DateRange:
 
 
 def parse_date(text: str) -> date:
+    """A SOQL date literal (YYYY-MM-DD) as a date; ValueError when it is not one."""
     return date.fromisoformat(text)
 
 

@@ -37,14 +37,18 @@ def position_of(name) -> int | None:
 
 
 def malformed(message: str, position: int | None = None) -> SoqlError:
+    """MALFORMED_QUERY at `position`: the query does not parse."""
     return SoqlError("MALFORMED_QUERY", message, position)
 
 
 def invalid_field(message: str, position: int | None = None) -> SoqlError:
+    """INVALID_FIELD at `position`: no such field, or a value that does not fit it."""
     return SoqlError("INVALID_FIELD", message, position)
 
 
 def invalid_type(sobject: str) -> SoqlError:
+    """INVALID_TYPE in Salesforce's words, for an object the org does not have; it points at
+    the name when the parser recorded where it stood."""
     return SoqlError(
         "INVALID_TYPE",
         f"sObject type '{sobject}' is not supported. If you are attempting to use a custom "

@@ -35,6 +35,9 @@ _TEXT = {"id", "reference", "string", "picklist", "textarea", "email", "phone", 
 
 @dataclass(frozen=True)
 class Column:
+    """A selected field: its canonical path ("Account", "Name"), the SQL reading it, and its
+    describe."""
+
     path: tuple[str, ...]  # canonical names, e.g. ("Account", "Name")
     sql: str
     field: Field
@@ -219,6 +222,8 @@ class _Compiler:
 
 @dataclass
 class CompiledQuery:
+    """A query as one SQL statement, with what paging it and building its records need."""
+
     sobject: SObject
     sql: str
     params: list
@@ -233,6 +238,8 @@ class CompiledQuery:
 
 def compile_query(query: Query, objects: dict[str, SObject], now: datetime,
                   include_deleted: bool) -> CompiledQuery:
+    """Compile parsed SOQL over `objects`, relative dates taken at `now`; deleted rows only
+    with `include_deleted` (queryAll). SoqlError in Salesforce's words."""
     compiler = _Compiler(query, objects, now)
     root = compiler.root
     columns: list[Column] = []

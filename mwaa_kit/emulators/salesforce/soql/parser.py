@@ -43,12 +43,16 @@ class Name(str):
 
 @dataclass(frozen=True)
 class Literal:
+    """A value in a condition; `kind` says how it compares (a relative date is a range)."""
+
     kind: str  # string number null boolean date datetime relative
     value: object
 
 
 @dataclass(frozen=True)
 class Comparison:
+    """`path op value`; IN, NOT IN, INCLUDES and EXCLUDES carry a tuple of literals."""
+
     path: str
     op: str  # = != < <= > >= LIKE IN NOTIN INCLUDES EXCLUDES
     value: Literal | tuple[Literal, ...]
@@ -56,17 +60,24 @@ class Comparison:
 
 @dataclass(frozen=True)
 class BoolOp:
+    """AND or OR over two or more conditions."""
+
     op: str  # AND OR
     items: tuple
 
 
 @dataclass(frozen=True)
 class Not:
+    """NOT over one condition."""
+
     item: object
 
 
 @dataclass(frozen=True)
 class Order:
+    """One ORDER BY item; `nulls_last` defaults to `descending`, as Salesforce sorts
+    (NULLS FIRST ascending)."""
+
     path: str
     descending: bool
     nulls_last: bool
@@ -74,6 +85,8 @@ class Order:
 
 @dataclass
 class Query:
+    """A parsed SELECT; `fields` holds paths, "COUNT()", ("FIELDS", kind) and subqueries."""
+
     fields: list = field(default_factory=list)  # paths, "COUNT()", ("FIELDS", kind), Query
     sobject: str = ""
     where: object = None
@@ -84,16 +97,21 @@ class Query:
 
 @dataclass(frozen=True)
 class Token:
+    """A token and its offset in the query text, for errors that point at it."""
+
     kind: str
     text: str
     pos: int = 0
 
     @property
     def upper(self) -> str:
+        """The text upper-cased: SOQL keywords are case-insensitive."""
         return self.text.upper()
 
 
 def tokenize(text: str) -> list[Token]:
+    """The query's tokens, whitespace dropped; MALFORMED_QUERY at the first text no token
+    matches."""
     tokens, position = [], 0
     while position < len(text):
         match = _TOKEN.match(text, position)
