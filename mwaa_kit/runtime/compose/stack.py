@@ -25,7 +25,7 @@ from mwaa_kit.contract.plugins import build_plugins_zip
 from mwaa_kit.emulators.aws.seed import check_seed_file
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project
-from mwaa_kit.runtime import processes
+from mwaa_kit.runtime import port_reservations, processes
 from mwaa_kit.runtime.compose import images
 from mwaa_kit.runtime.compose.images import COMPOSE_FILE
 from mwaa_kit.runtime.native.environment import parse_run_states
@@ -155,8 +155,8 @@ class ComposeEnvironment:
         content."""
         refuse_forced_overrides(self.version, self.project.airflow_config)
         self._write_bundle()
-        ports = {"ui": ui_port or processes.free_port(8080), "aws": processes.free_port(),
-                 "salesforce": processes.free_port()}
+        ports = {"ui": port_reservations.reserve(ui_port or 8080),
+                 "aws": port_reservations.reserve(), "salesforce": port_reservations.reserve()}
         self._write_env_file(ports, workers)
         self.report("Building the images (reused when nothing changed)")
         self._compose("build")

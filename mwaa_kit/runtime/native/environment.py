@@ -28,9 +28,9 @@ from mwaa_kit.contract.requirements import Virtualenv
 from mwaa_kit.emulators.aws import seed as aws_seed
 from mwaa_kit.emulators.aws.endpoint import client_environment
 from mwaa_kit.emulators.salesforce import org as sf_org
-from mwaa_kit.errors import KitError
+from mwaa_kit.errors import KitError, log_tail
 from mwaa_kit.project import Project, cache_dir
-from mwaa_kit.runtime import processes, services
+from mwaa_kit.runtime import port_reservations, processes, services
 from mwaa_kit.runtime.native import control_plane, postgres
 
 EXECUTOR = "LocalExecutor"
@@ -230,11 +230,15 @@ class NativeEnvironment:
                 f"Port {ui_port} is in use. Pick another with --port, or omit --port to "
                 "let mwaa-kit choose a free one."
             )
-        ui = ui_port or processes.free_port(DEFAULT_UI_PORT)
+        ui = port_reservations.reserve(ui_port or DEFAULT_UI_PORT)
+        if ui_port and ui != ui_port:  # free, but another `up` chose it first
+            raise processes.PortInUseError(
+                f"Port {ui_port} is being taken by another `mwaa-kit up`. Pick another with "
+                "--port, or omit --port to let mwaa-kit choose a free one.")
         if not ui_port and ui != DEFAULT_UI_PORT:
             self.report(f"Port {DEFAULT_UI_PORT} is in use; the UI will listen on {ui}")
-        return {"ui": ui, "aws": processes.free_port(), "postgres": processes.free_port(),
-                "salesforce": processes.free_port(), "mwaa": processes.free_port()}
+        return {"ui": ui, **{name: port_reservations.reserve()
+                             for name in ("aws", "postgres", "salesforce", "mwaa")}}
 
     def _runtime_environment(self, ports: dict[str, int]) -> tuple[dict, dict]:
         """Variables pointing Airflow's AWS and Salesforce clients at the emulators."""
@@ -593,10 +597,17 @@ class NativeEnvironment:
 
     def prepared(self) -> PreparedEnvironment:
         """The environment the running processes use (for one-off Airflow commands)."""
-        if not self.status().running:
+        status = self.status()
+        stopped = [name for name, info in status.processes.items() if not info["alive"]]
+        if not status.processes:
             raise EnvironmentNotRunningError(
-                "The local environment is not running. Start it with `mwaa-kit up`."
-            )
+                "The local environment is not running. Start it with `mwaa-kit up`.")
+        if stopped:
+            log = status.processes[stopped[0]]["log"]
+            raise EnvironmentNotRunningError(
+                f"The local environment is not running: {', '.join(stopped)} stopped.\n"
+                + log_tail(Path(log), 10),
+                hint=f"`mwaa-kit up` restarts only what stopped; {log} says why it stopped.")
         return self._prepared_from(self._load_state())
 
     def _prepared_from(self, state: dict) -> PreparedEnvironment:

@@ -1,0 +1,101 @@
+"""Ports chosen by one `up` and not yet bound, kept from every other `up` on this machine.
+
+`up` chooses its ports first and binds them up to a minute later, when each service has
+started. Two environments started at once would both see 8080 free and both choose it;
+the one whose API server then fails to bind would find its UI check answered by the
+other's, report success, and be left with a dead API server. A reservation is a file
+named after the port in a folder shared by every user, holding the pid of the process
+that chose it; it stands while that process lives (so a crashed `up` frees its ports), and
+by the time it ends the port is bound, which `port_is_free` sees.
+
+Hand-written: no library reserves loopback ports across processes; the file system's
+exclusive create is the lock.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import tempfile
+from pathlib import Path
+
+from mwaa_kit.errors import KitError
+from mwaa_kit.runtime.processes import free_port, port_is_free
+
+FOLDER = Path(tempfile.gettempdir()) / "mwaa-kit-port-reservations"
+_held: list[int] = []  # reserved by this process, released when it exits
+
+
+def release_all() -> None:
+    """Drop this process's reservations (at exit: its services have bound their ports)."""
+    while _held:
+        marker = FOLDER / str(_held.pop())
+        if _holder_alive(marker) and marker.read_text() == str(os.getpid()):
+            marker.unlink(missing_ok=True)
+
+
+def reserve(preferred: int | None = None) -> int:
+    """A free loopback port that no live `up` has reserved, reserved for this process:
+    `preferred` when it is free and unreserved, else another."""
+    _ensure_folder()
+    for _ in range(200):
+        port = free_port(preferred)
+        if _claim(port):
+            if not _held:
+                atexit.register(release_all)
+            _held.append(port)
+            return port
+        preferred = None  # taken by another `up`: any other port will do
+    raise KitError("No free loopback port could be reserved: 200 were taken in a row.",
+                   hint="Stop environments you no longer need (`mwaa-kit down`), then retry.")
+
+
+def _claim(port: int) -> bool:
+    marker = FOLDER / str(port)
+    for _ in range(2):
+        try:
+            _create_holding_pid(marker)
+        except FileExistsError:
+            if _holder_alive(marker) or not port_is_free(port):
+                return False
+            marker.unlink(missing_ok=True)  # left by an `up` that has ended
+            continue
+        return True
+    return False
+
+
+def _create_holding_pid(marker: Path) -> None:
+    """Create `marker` with this pid in it, whole or not at all (a hard link of a written
+    temporary file): a reader never sees it empty. FileExistsError when it exists."""
+    with tempfile.NamedTemporaryFile("w", dir=FOLDER, prefix=".", delete=False) as stream:
+        stream.write(str(os.getpid()))
+    try:
+        os.chmod(stream.name, 0o644)
+        os.link(stream.name, marker)
+    finally:
+        os.unlink(stream.name)
+
+
+def _holder_alive(marker: Path) -> bool:
+    try:
+        pid = int(marker.read_text())
+    except (OSError, ValueError):
+        return False  # gone since, or not a reservation
+    if pid == os.getpid():
+        return True  # this process reserved it already
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def _ensure_folder() -> None:
+    """A folder every user may create reservations in (sticky, as /tmp itself)."""
+    try:
+        FOLDER.mkdir(mode=0o1777)
+        FOLDER.chmod(0o1777)  # mkdir's mode is cut by the umask
+    except FileExistsError:
+        pass

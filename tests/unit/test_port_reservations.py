@@ -1,0 +1,54 @@
+"""Ports one `up` chose and has not bound yet are kept from the next (two environments
+started at once both took 8080, and the loser's UI check was answered by the winner)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mwaa_kit.runtime import port_reservations, processes
+
+
+@pytest.fixture(autouse=True)
+def own_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(port_reservations, "FOLDER", tmp_path / "reservations")
+    monkeypatch.setattr(port_reservations, "_held", [])
+
+
+def _reserve_in_another_process(port: int) -> subprocess.Popen:
+    """A live process holding a reservation of `port`, as a concurrent `up` would."""
+    code = ("import sys, time; from pathlib import Path\n"
+            "from mwaa_kit.runtime import port_reservations as r\n"
+            f"r.FOLDER = Path({str(port_reservations.FOLDER)!r})\n"
+            f"print(r.reserve({port}), flush=True); time.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert int(holder.stdout.readline()) == port
+    return holder
+
+
+def test_a_port_another_live_up_reserved_is_not_chosen_even_if_free():
+    port = processes.free_port()
+    holder = _reserve_in_another_process(port)
+    try:
+        assert processes.port_is_free(port)  # nothing listens yet...
+        assert port_reservations.reserve(port) != port  # ...but it is taken
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_reservation_of_an_ended_up_is_stale():
+    port = processes.free_port()
+    holder = _reserve_in_another_process(port)
+    holder.kill()
+    holder.wait()
+    assert port_reservations.reserve(port) == port
+
+
+def test_this_process_releases_its_reservations():
+    port = port_reservations.reserve(processes.free_port())
+    marker = port_reservations.FOLDER / str(port)
+    assert marker.read_text() == str(os.getpid())
+    port_reservations.release_all()
+    assert not marker.exists()
