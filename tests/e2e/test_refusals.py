@@ -15,27 +15,31 @@ def _assert_nothing_started(project):
     assert not status["running"] and not status["processes"]
 
 
+def _refused_up(project, files: dict[str, str]) -> str:
+    """`up` on a project of `files`: refused with exit status 1, one message and no
+    traceback, nothing started. Returns what it printed on stderr."""
+    write_project(project, files)
+    result = run_cli("up", project=project)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    _assert_nothing_started(project)
+    return result.stderr
+
+
 def test_startup_script_overriding_airflow_home_is_refused(project_dir):
-    write_project(project_dir, {
+    stderr = _refused_up(project_dir, {
         "dags/.keep": "",
         "requirements/startup.sh": "export AIRFLOW_HOME=/tmp/elsewhere\n",
     })
-    result = run_cli("up", project=project_dir)
-    assert result.returncode == 1
-    assert "AIRFLOW_HOME" in result.stderr and "reserves" in result.stderr
-    assert "Traceback" not in result.stderr
-    _assert_nothing_started(project_dir)
+    assert "AIRFLOW_HOME" in stderr and "reserves" in stderr
 
 
 def test_forced_config_override_is_refused(project_dir):
-    write_project(project_dir, {
+    stderr = _refused_up(project_dir, {
         "dags/.keep": "",
         "mwaa-kit.toml": '[airflow_config]\n"core.executor" = "SequentialExecutor"\n',
     })
-    result = run_cli("up", project=project_dir)
-    assert result.returncode == 1
-    assert "core.executor" in result.stderr and "mwaa-kit.toml" in result.stderr
-    _assert_nothing_started(project_dir)
+    assert "core.executor" in stderr and "mwaa-kit.toml" in stderr
 
 
 def test_unknown_airflow_version_lists_supported_ones(project_dir):
@@ -79,15 +83,11 @@ def test_a_busy_port_is_a_clear_error(project_dir):
 
 
 def test_a_bad_seed_file_is_refused_before_anything_starts(project_dir):
-    write_project(project_dir, {
+    stderr = _refused_up(project_dir, {
         "dags/.keep": "",
         "seed.toml": "[salesforce]\nobjects = { Opportunity = -5 }\n",
     })
-    result = run_cli("up", project=project_dir)
-    assert result.returncode == 1
-    assert "Opportunity = -5; write a count of 0 or more" in result.stderr
-    assert "Traceback" not in result.stderr
-    _assert_nothing_started(project_dir)
+    assert "Opportunity = -5; write a count of 0 or more" in stderr
     assert not (project_dir / ".mwaa-kit" / "salesforce").exists()
 
 
