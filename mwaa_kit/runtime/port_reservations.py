@@ -50,6 +50,20 @@ def reserve(preferred: int | None = None) -> int:
                    hint="Stop environments you no longer need (`mwaa-kit down`), then retry.")
 
 
+def hand_over(ports, pid: int) -> None:
+    """Let `pid` hold this process's reservations of `ports` from now on: an environment's
+    ports stay reserved while it runs, so that a component restarted after a crash does
+    not find its port taken by another environment starting meanwhile."""
+    for port in ports:
+        if port not in _held:
+            continue
+        with tempfile.NamedTemporaryFile("w", dir=FOLDER, prefix=".", delete=False) as stream:
+            stream.write(str(pid))
+        os.chmod(stream.name, 0o644)
+        os.replace(stream.name, FOLDER / str(port))
+        _held.remove(port)
+
+
 def _claim(port: int) -> bool:
     marker = FOLDER / str(port)
     for _ in range(2):

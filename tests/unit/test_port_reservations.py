@@ -52,3 +52,19 @@ def test_this_process_releases_its_reservations():
     assert marker.read_text() == str(os.getpid())
     port_reservations.release_all()
     assert not marker.exists()
+
+
+def test_a_port_handed_to_a_live_environment_process_stays_reserved():
+    port = port_reservations.reserve(processes.free_port())
+    service = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        port_reservations.hand_over([port], service.pid)
+        port_reservations.release_all()  # `up` exits: the reservation is not its any more
+        marker = port_reservations.FOLDER / str(port)
+        assert marker.read_text() == str(service.pid)
+        port_reservations._held.clear()
+        assert not port_reservations._claim(port)  # another `up` may not take it
+    finally:
+        service.kill()
+        service.wait()
+    assert port_reservations._claim(port)  # the environment is gone: stale

@@ -211,6 +211,9 @@ class NativeEnvironment:
             self.down()
             raise
         self._save_state(state)
+        # Its ports stay reserved while the environment lives (held by its first service,
+        # PostgreSQL), so a component restarted after a crash finds its port still free.
+        port_reservations.hand_over(ports.values(), state["processes"][0]["pid"])
         return state
 
     def _prepare(self, bundle, ports: dict[str, int]) -> PreparedEnvironment:
