@@ -5,8 +5,10 @@ started. Two environments started at once would both see 8080 free and both choo
 the one whose API server then fails to bind would find its UI check answered by the
 other's, report success, and be left with a dead API server. A reservation is a file
 named after the port in a folder shared by every user, holding the pid of the process
-that chose it; it stands while that process lives (so a crashed `up` frees its ports), and
-by the time it ends the port is bound, which `port_is_free` sees.
+that chose it; it stands while that process lives (so a crashed `up` frees its ports). A
+native `up` that succeeds hands its reservations to its environment's first service, so
+they stand while the environment runs, even while a crashed component waits to be
+restarted on its port.
 
 Hand-written: no library reserves loopback ports across processes; the file system's
 exclusive create is the lock.
@@ -30,7 +32,7 @@ def release_all() -> None:
     """Drop this process's reservations (at exit: its services have bound their ports)."""
     while _held:
         marker = FOLDER / str(_held.pop())
-        if _holder_alive(marker) and marker.read_text() == str(os.getpid()):
+        if _holder(marker) == os.getpid():
             marker.unlink(missing_ok=True)
 
 
@@ -57,10 +59,7 @@ def hand_over(ports, pid: int) -> None:
     for port in ports:
         if port not in _held:
             continue
-        with tempfile.NamedTemporaryFile("w", dir=FOLDER, prefix=".", delete=False) as stream:
-            stream.write(str(pid))
-        os.chmod(stream.name, 0o644)
-        os.replace(stream.name, FOLDER / str(port))
+        os.replace(_written_pid_file(pid), FOLDER / str(port))
         _held.remove(port)
 
 
@@ -80,20 +79,34 @@ def _claim(port: int) -> bool:
 
 def _create_holding_pid(marker: Path) -> None:
     """Create `marker` with this pid in it, whole or not at all (a hard link of a written
-    temporary file): a reader never sees it empty. FileExistsError when it exists."""
-    with tempfile.NamedTemporaryFile("w", dir=FOLDER, prefix=".", delete=False) as stream:
-        stream.write(str(os.getpid()))
+    temporary file). FileExistsError when it exists."""
+    written = _written_pid_file(os.getpid())
     try:
-        os.chmod(stream.name, 0o644)
-        os.link(stream.name, marker)
+        os.link(written, marker)
     finally:
-        os.unlink(stream.name)
+        os.unlink(written)
+
+
+def _written_pid_file(pid: int) -> str:
+    """A temporary file in FOLDER holding `pid`, readable by all, to link or move into place
+    whole: a reader never sees a reservation empty or half-written."""
+    with tempfile.NamedTemporaryFile("w", dir=FOLDER, prefix=".", delete=False) as stream:
+        stream.write(str(pid))
+    os.chmod(stream.name, 0o644)
+    return stream.name
+
+
+def _holder(marker: Path) -> int | None:
+    """The pid a reservation names; None when it is gone or not a reservation."""
+    try:
+        return int(marker.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _holder_alive(marker: Path) -> bool:
-    try:
-        pid = int(marker.read_text())
-    except (OSError, ValueError):
+    pid = _holder(marker)
+    if pid is None:
         return False  # gone since, or not a reservation
     if pid == os.getpid():
         return True  # this process reserved it already
