@@ -82,8 +82,8 @@ class Status:
     runs_as_root: bool = False
 
     def to_dict(self) -> dict:
-        """The JSON `mwaa-kit status --json` prints, with notes where the native runtime differs
-        from MWAA (executor, root)."""
+        """The JSON `mwaa-kit status --format json` prints, with notes where the native
+        runtime differs from MWAA (executor, root)."""
         return {
             "running": self.running,
             "runtime": "native",
