@@ -12,7 +12,6 @@ promoted DAG reaches the local Airflow the way it reaches MWAA.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
@@ -57,14 +56,10 @@ def start(project, aws_endpoint: str, port: int, ui_url: str, dags_from: str,
     if dags_from == "bucket":
         prefix = environment.get("DagS3Path", "dags")
         sync_once(s3, bucket, prefix, synced_dags_dir(project))
-        records.append(processes.start(
-            "dags-sync",
-            [sys.executable, "-m", "mwaa_kit.emulators.mwaa", "sync-dags",
-             "--s3-endpoint", aws_endpoint, "--bucket", bucket, "--prefix", prefix,
-             "--destination", str(synced_dags_dir(project)),
-             "--interval", str(DAGS_SYNC_INTERVAL)],
-            env=_kit_env(), log=log_dir / "dags-sync.log",
-        ))
+        records.append(services.launch(services.dags_sync_spec(
+            log_dir / "dags-sync.log", aws_endpoint, bucket, prefix, synced_dags_dir(project),
+            DAGS_SYNC_INTERVAL, _kit_env(),
+        )))
     return records
 
 
