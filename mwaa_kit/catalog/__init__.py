@@ -1,10 +1,14 @@
 """The MWAA version catalog: what MWAA runs for each Airflow version, read from TOML data.
 
 `mwaa.toml` holds the facts shared by every version (protected environment variables,
-environment classes, the secrets backend, time limits); `versions/<airflow>.toml` holds one
-Airflow version each; `locks/` holds the constraints locks that stand in for the official
-Airflow constraints files when those cannot be downloaded. Supporting a new MWAA version
-means adding a TOML file and a lock (`python -m mwaa_kit.catalog.locks <version>`), no code.
+environment classes, the secrets backend, time limits) and those shared by the versions of
+one Airflow major (health path, REST API prefix, DAG-folder rescan option: each
+AirflowVersion carries its major's, so the runtimes read them instead of branching on the
+major number); `versions/<airflow>.toml` holds one Airflow version each; `locks/` holds
+the constraints locks that stand in for the official Airflow constraints files when those
+cannot be downloaded. Supporting a new MWAA version means adding a TOML file and a lock
+(`python -m mwaa_kit.catalog.locks <version>`), and for a new Airflow major a [majors.N]
+table: no code.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import re
 import tomllib
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +26,7 @@ from mwaa_kit.errors import KitError
 
 __all__ = [
     "DEFAULT_VERSION",
+    "AirflowMajor",
     "AirflowVersion",
     "CatalogError",
     "EnvironmentClass",
@@ -67,8 +72,18 @@ class EnvironmentClass:
 
 
 @dataclass(frozen=True)
+class AirflowMajor:
+    """What every Airflow version of one major shares, as the runtimes meet it."""
+
+    health_path: str  # the UI's health endpoint, e.g. /api/v2/monitor/health
+    rest_api_prefix: str  # where the stable REST API is served, e.g. /api/v2
+    rescan_option: str  # "section.key" setting how often the DAG folder is listed
+
+
+@dataclass(frozen=True)
 class MwaaFacts:
-    """Facts about MWAA that do not depend on the Airflow version."""
+    """Facts about MWAA that do not depend on the Airflow version, and (`majors`) those
+    that depend only on its major."""
 
     default_version: str
     protected_env_vars: tuple[str, ...]
@@ -81,6 +96,7 @@ class MwaaFacts:
     requirements_timeout_seconds: int
     # WebserverAccessMode -> the oldest Airflow version ("3.2") an environment may use it on
     webserver_access_modes: dict[str, str] = field(default_factory=dict)
+    majors: dict[int, AirflowMajor] = field(default_factory=dict)  # Airflow major -> its facts
 
     def is_protected_env_var(self, name: str) -> bool:
         return name in self.protected_env_vars or name.startswith(self.protected_prefixes)
@@ -105,6 +121,10 @@ class AirflowVersion:
     preinstalled_providers: tuple[str, ...]
     forced_config: dict[str, dict[str, str]]  # section -> key -> value; users may not set
     webserver_component: str
+    # from mwaa.toml's [majors.N] of this version's major (see AirflowMajor)
+    health_path: str
+    rest_api_prefix: str
+    rescan_option: str
     default_config: dict[str, dict[str, str]] = field(default_factory=dict)  # users may override
     managed_options: tuple[str, ...] = ()  # "section.key" MWAA sets to values internal to it
     runtime_supplied: tuple[str, ...] = ()  # "section.key" in forced_config a runtime replaces
@@ -202,6 +222,9 @@ def _load_version(path: Path) -> AirflowVersion:
             raise CatalogError(f"{where}: [components] {name} must be a list of commands")
         components[name] = tuple(tuple(command) for command in commands)
     lock_inputs = data.get("lock_inputs", {})
+    major = _version_key(version)[0]
+    if major not in mwaa().majors:
+        raise CatalogError(f"{where}: Airflow {major} has no [majors.{major}] in mwaa.toml")
     return AirflowVersion(
         airflow_version=version,
         python_version=python,
@@ -213,6 +236,7 @@ def _load_version(path: Path) -> AirflowVersion:
         image_requirements=_string_tuple(data, "image_requirements", where, required=False),
         forced_config=forced,
         webserver_component=webserver,
+        **asdict(mwaa().majors[major]),
         default_config=_config_table(data, "default_config", where),
         managed_options=_string_tuple(data.get("managed", {}), "options", where, required=False),
         runtime_supplied=runtime_supplied,
@@ -276,7 +300,34 @@ def mwaa() -> MwaaFacts:
         startup_timeout_seconds=_require(data, "startup_timeout_seconds", int, where),
         requirements_timeout_seconds=_require(data, "requirements_timeout_seconds", int, where),
         webserver_access_modes=dict(access_modes),
+        majors=_majors(_require(data, "majors", dict, where), where),
     )
+
+
+# The shape of each [majors.N] fact in mwaa.toml.
+_MAJOR_FACT_PATTERNS = {
+    "health_path": r"/\S*",
+    "rest_api_prefix": r"/api/v\d+",
+    "rescan_option": r"[a-z_]+\.[a-z_]+",
+}
+
+
+def _majors(table: dict, where: str) -> dict[int, AirflowMajor]:
+    majors = {}
+    for major, facts in table.items():
+        if not major.isdigit() or not isinstance(facts, dict):
+            raise CatalogError(f"{where}: [majors.{major}] must be a table named by an "
+                               "Airflow major version such as [majors.3]")
+        place = f"{where} [majors.{major}]"
+        if set(facts) != set(_MAJOR_FACT_PATTERNS):
+            raise CatalogError(f"{place}: holds {sorted(facts)}, not "
+                               f"{sorted(_MAJOR_FACT_PATTERNS)}")
+        for name, pattern in _MAJOR_FACT_PATTERNS.items():
+            if not re.fullmatch(pattern, _require(facts, name, str, place)):
+                raise CatalogError(f"{place}: {name} {facts[name]!r} does not look like "
+                                   f"{pattern}")
+        majors[int(major)] = AirflowMajor(**facts)
+    return majors
 
 
 def is_protected_env_var(name: str) -> bool:

@@ -23,8 +23,6 @@ from packaging.requirements import Requirement
 
 from mwaa_kit import catalog
 from mwaa_kit.project import Project
-from mwaa_kit.runtime.compose import stack as compose_stack
-from mwaa_kit.runtime.native import environment as native_environment
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOG_SOURCE = REPO / "mwaa_kit" / "catalog" / "__init__.py"
@@ -210,9 +208,32 @@ def check_webserver_component(v: catalog.AirflowVersion) -> None:
 
 def check_major(v: catalog.AirflowVersion) -> None:
     assert v.major == int(v.airflow_version.split(".")[0])
-    # the runtimes key their health URL and options by major version
-    assert v.major in native_environment._MAJOR
-    assert v.major in compose_stack._HEALTH
+    # the facts the runtimes key by major version come from mwaa.toml's [majors.N]
+    facts = catalog.mwaa().majors[v.major]
+    assert (v.health_path, v.rest_api_prefix, v.rescan_option) == (
+        facts.health_path, facts.rest_api_prefix, facts.rescan_option)
+
+
+def check_health_path(v: catalog.AirflowVersion) -> None:
+    assert v.health_path.startswith("/")
+    if v.webserver_component == "api-server":  # Airflow 3 serves it in its REST API
+        assert v.health_path.startswith(v.rest_api_prefix + "/")
+
+
+def check_rest_api_prefix(v: catalog.AirflowVersion) -> None:
+    assert re.fullmatch(r"/api/v\d+", v.rest_api_prefix)
+
+
+def check_rescan_option(v: catalog.AirflowVersion) -> None:
+    section, key = v.rescan_option.split(".")
+    # the runtimes set it: MWAA must leave it to the environment
+    assert key not in v.forced_config.get(section, {})
+    assert v.rescan_option not in v.managed_options
+
+
+def check_notes(v: catalog.AirflowVersion) -> None:
+    # optional; what there is, status and the docs print as sentences
+    assert all(isinstance(note, str) and note.strip() for note in v.notes)
 
 
 def check_execution_env(v: catalog.AirflowVersion) -> None:
@@ -261,6 +282,10 @@ def _mwaa_checks() -> dict[str, Callable[[catalog.MwaaFacts], None]]:
 
     def webserver_access_modes(m):
         assert "PRIVATE_ONLY" in m.webserver_access_modes  # the emulator's default
+
+    def majors(m):
+        versions = [catalog.get_version(version) for version in catalog.supported_versions()]
+        assert {version.major for version in versions} <= set(m.majors)
 
     def access_mode_allowed(m):
         for version in catalog.supported_versions():
@@ -322,3 +347,40 @@ def test_a_version_lacking_a_fact_fails_its_check(fact, broken):
     version = dataclasses.replace(catalog.get_version(catalog.DEFAULT_VERSION), **broken)
     with pytest.raises((AssertionError, KeyError, IndexError)):
         VERSION_CHECKS[fact](version)
+
+
+def test_each_major_has_its_own_facts():
+    v2, v3 = catalog.get_version("2.11.0"), catalog.get_version("3.0.6")
+    assert (v2.health_path, v2.rest_api_prefix, v2.rescan_option) == (
+        "/health", "/api/v1", "scheduler.dag_dir_list_interval")
+    assert (v3.health_path, v3.rest_api_prefix, v3.rescan_option) == (
+        "/api/v2/monitor/health", "/api/v2", "dag_processor.refresh_interval")
+    for version in catalog.supported_versions():
+        for fact in ("health_path", "rest_api_prefix", "rescan_option"):
+            VERSION_CHECKS[fact](catalog.get_version(version))
+
+
+GOOD_MAJOR = {"health_path": "/health", "rest_api_prefix": "/api/v1",
+              "rescan_option": "scheduler.dag_dir_list_interval"}
+
+
+@pytest.mark.parametrize("table", [
+    {"two": GOOD_MAJOR},
+    {"2": {key: value for key, value in GOOD_MAJOR.items() if key != "rescan_option"}},
+    {"2": {**GOOD_MAJOR, "api_version": "v1"}},
+    {"2": {**GOOD_MAJOR, "health_path": "health"}},
+    {"2": {**GOOD_MAJOR, "rest_api_prefix": "/api"}},
+    {"2": {**GOOD_MAJOR, "rescan_option": "dag_dir_list_interval"}},
+    {"2": {**GOOD_MAJOR, "rescan_option": 5}},
+], ids=["name", "missing", "unknown", "health", "prefix", "option", "type"])
+def test_a_broken_majors_table_fails_at_load(table):
+    with pytest.raises(catalog.CatalogError, match=r"majors"):
+        catalog._majors(table, "mwaa.toml")
+    assert catalog._majors({"2": GOOD_MAJOR}, "mwaa.toml")[2].health_path == "/health"
+
+
+def test_a_version_whose_major_has_no_facts_fails_at_load(monkeypatch):
+    facts = dataclasses.replace(catalog.mwaa(), majors={2: catalog.AirflowMajor(**GOOD_MAJOR)})
+    monkeypatch.setattr(catalog, "mwaa", lambda: facts)
+    with pytest.raises(catalog.CatalogError, match=r"3\.0\.6.*\[majors\.3\]"):
+        catalog._load_version(catalog.VERSIONS_DIR / "3.0.6.toml")

@@ -61,8 +61,10 @@ def _runtime_options(version: catalog.AirflowVersion) -> dict[str, str]:
         "core.parallelism": str(concurrency * int(env.get("MWAA_KIT_WORKERS", "1"))),
         # One shared key, as every MWAA container of an environment has the same.
         "core.fernet_key": env["MWAA_KIT_FERNET_KEY"],
+        # dags/ is mounted live: a new file is seen within seconds, as natively.
+        version.rescan_option: "5",
     }
-    if version.major >= 3:
+    if version.webserver_component == "api-server":
         options.update({
             "api.port": "8080",
             "api.workers": "1",

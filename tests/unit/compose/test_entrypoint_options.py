@@ -1,0 +1,20 @@
+"""The compose image's own Airflow options follow the catalog's per-version facts: the
+DAG-folder rescan option of the version's major, and the web server's options for the
+component that serves the UI (webserver or api-server)."""
+
+import pytest
+
+from mwaa_kit import catalog
+from mwaa_kit.runtime.compose import entrypoint
+
+
+@pytest.mark.parametrize("airflow", ["2.11.0", "3.0.6"])
+def test_the_options_follow_the_catalog(airflow, monkeypatch):
+    for name, value in {"MWAA_KIT_DATABASE_URL": "postgresql+psycopg2://db/airflow",
+                        "MWAA_KIT_BROKER_URL": "sqs://", "MWAA_KIT_FERNET_KEY": "key"}.items():
+        monkeypatch.setenv(name, value)
+    version = catalog.get_version(airflow)
+    options = entrypoint._runtime_options(version)
+    assert options[version.rescan_option] == "5"
+    port_option = {"webserver": "webserver.web_server_port", "api-server": "api.port"}
+    assert options[port_option[version.webserver_component]] == "8080"
