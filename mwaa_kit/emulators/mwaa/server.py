@@ -13,8 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
-from mwaa_kit.emulators.mwaa.backend import DEFAULT_REGION, ApplyHook, MwaaBackend
-from mwaa_kit.emulators.mwaa.responses import dispatch
+from mwaa_kit.emulators.mwaa.backend import ApplyHook, MwaaBackend
+from mwaa_kit.emulators.mwaa.models import DEFAULT_REGION
+from mwaa_kit.emulators.mwaa.urls import dispatch
 
 HEALTH_PATH = "/_mwaa_kit/health"
 
@@ -77,7 +78,8 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
           webserver_hostname: str | None = None, apply: ApplyHook | None = None,
           backend: MwaaBackend | None = None) -> None:
     """Serve the API until interrupted, completing due transitions every 0.2 s even when no
-    request comes, as MWAA's environments change state on their own."""
+    request comes, as MWAA's environments change state on their own (the delays make every
+    transition time-based; POST /_mwaa_kit/state-manager/set-transition changes that)."""
     backend = backend or make_backend(s3_endpoint, state_dir, create_delay, update_delay,
                                       delete_delay, webserver_hostname, apply)
     server = make_server(port, backend, host)
