@@ -1,4 +1,8 @@
-"""An in-process moto S3 server and MWAA emulator, reached with unmodified boto3 clients."""
+"""An in-process moto S3 server and MWAA emulator, reached with unmodified boto3 clients.
+
+The emulator's transitions are counted: a create, update or delete shows its transitional
+state (CREATING, UPDATING, DELETING) to one GetEnvironment and is over at the next request,
+so no test waits on a clock."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from moto.server import ThreadedMotoServer
 
 from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 from mwaa_kit.emulators.mwaa.server import make_server, s3_client
+from mwaa_kit.emulators.mwaa.transitions import Transition
 from mwaa_kit.runtime.processes import free_port
 
 ROLE = "arn:aws:iam::123456789012:role/mwaa-execution"
@@ -34,8 +39,19 @@ def s3(s3_endpoint):
 
 @pytest.fixture
 def backend(tmp_path, s3):
-    return MwaaBackend(tmp_path / "state", s3, create_delay=0.2, update_delay=0.3,
-                       delete_delay=0.1)
+    backend = MwaaBackend(tmp_path / "state", s3)
+    backend.transitions.set_transition(Transition("reads", reads=1))
+    return backend
+
+
+def settled(mwaa, name: str) -> dict:
+    """The environment once its change is over: under counted transitions, the second read
+    at the latest (no sleeping)."""
+    for _ in range(2):
+        environment = mwaa.get_environment(Name=name)["Environment"]
+        if environment["Status"] not in ("CREATING", "UPDATING", "DELETING"):
+            return environment
+    raise AssertionError(f"{name} stayed {environment['Status']}")
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE
+from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE, settled
 
 # The AWS CLI the test extra installs beside this Python (not whatever is on PATH).
 AWS_CLI = str(Path(sys.executable).with_name("aws"))
@@ -28,16 +27,6 @@ def _create(mwaa, bucket, name="Env1", **extra):
         DagS3Path="dags", NetworkConfiguration=NETWORK, AirflowVersion="3.0.6", **extra)
 
 
-def _wait(mwaa, name, states=("AVAILABLE", "UPDATE_FAILED", "CREATE_FAILED"), timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        environment = mwaa.get_environment(Name=name)["Environment"]
-        if environment["Status"] in states:
-            return environment
-        time.sleep(0.05)
-    raise AssertionError(f"{name} stayed {environment['Status']}")
-
-
 def _code(error: pytest.ExceptionInfo) -> str:
     return error.value.response["Error"]["Code"]
 
@@ -51,7 +40,7 @@ def test_create_get_list_and_the_states(mwaa, s3, bucket):
                   Tags={"team": "data"})["Arn"]
     assert arn == "arn:aws:airflow:us-east-1:123456789012:environment/Env1"
     assert mwaa.get_environment(Name="Env1")["Environment"]["Status"] == "CREATING"
-    environment = _wait(mwaa, "Env1")
+    environment = settled(mwaa, "Env1")
     assert environment["Status"] == "AVAILABLE"
     assert environment["AirflowVersion"] == "3.0.6"
     assert environment["SourceBucketArn"] == f"arn:aws:s3:::{bucket}"
@@ -96,36 +85,36 @@ def test_update_then_available_and_a_failed_update_keeps_the_old_versions(mwaa, 
     first = _put(s3, bucket, "requirements.txt", b"a\n")
     _create(mwaa, bucket, RequirementsS3Path="requirements.txt",
             RequirementsS3ObjectVersion=first)
-    _wait(mwaa, "Env1")
+    settled(mwaa, "Env1")
     second = _put(s3, bucket, "requirements.txt", b"b\n")
     mwaa.update_environment(Name="Env1", RequirementsS3ObjectVersion=second,
                             AirflowConfigurationOptions={"core.default_task_retries": "2"})
+    with pytest.raises(ClientError) as error:  # MWAA refuses an update while updating
+        mwaa.update_environment(Name="Env1", RequirementsS3ObjectVersion=first)
+    assert _code(error) == "ValidationException"
     updating = mwaa.get_environment(Name="Env1")["Environment"]
     assert updating["Status"] == "UPDATING"
     assert updating["LastUpdate"]["Status"] == "PENDING"
     assert updating["RequirementsS3ObjectVersion"] == first  # not applied yet
-    with pytest.raises(ClientError) as error:  # MWAA refuses an update while updating
-        mwaa.update_environment(Name="Env1", RequirementsS3ObjectVersion=first)
-    assert _code(error) == "ValidationException"
-    done = _wait(mwaa, "Env1")
+    done = settled(mwaa, "Env1")
     assert done["Status"] == "AVAILABLE"
     assert done["LastUpdate"]["Status"] == "SUCCESS"
     assert done["RequirementsS3ObjectVersion"] == second
     assert done["AirflowConfigurationOptions"] == {"core.default_task_retries": "2"}
 
     mwaa.update_environment(Name="Env1", RequirementsS3ObjectVersion="missing-version")
-    failed = _wait(mwaa, "Env1")
+    failed = settled(mwaa, "Env1")
     assert failed["Status"] == "UPDATE_FAILED"
     assert failed["LastUpdate"]["Status"] == "FAILED"
     assert "missing-version" in failed["LastUpdate"]["Error"]["ErrorMessage"]
     assert failed["RequirementsS3ObjectVersion"] == second  # MWAA rolled back
     mwaa.update_environment(Name="Env1", RequirementsS3ObjectVersion=first)  # allowed again
-    assert _wait(mwaa, "Env1")["Status"] == "AVAILABLE"
+    assert settled(mwaa, "Env1")["Status"] == "AVAILABLE"
 
 
 def test_state_survives_a_restart(mwaa, s3, bucket, backend):
     _create(mwaa, bucket)
-    _wait(mwaa, "Env1")
+    settled(mwaa, "Env1")
     from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 
     again = MwaaBackend(backend.state_dir, s3)
@@ -134,7 +123,7 @@ def test_state_survives_a_restart(mwaa, s3, bucket, backend):
 
 def test_delete_tags_tokens_and_rest_api(mwaa, s3, bucket):
     arn = _create(mwaa, bucket)["Arn"]
-    _wait(mwaa, "Env1")
+    settled(mwaa, "Env1")
     mwaa.tag_resource(ResourceArn=arn, Tags={"a": "1", "b": "2"})
     mwaa.untag_resource(ResourceArn=arn, tagKeys=["a"])
     assert mwaa.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"b": "2"}
@@ -150,7 +139,6 @@ def test_delete_tags_tokens_and_rest_api(mwaa, s3, bucket):
     assert _code(error) == "ResourceNotFoundException"
     mwaa.delete_environment(Name="Env1")
     assert mwaa.get_environment(Name="Env1")["Environment"]["Status"] == "DELETING"
-    time.sleep(0.3)
     with pytest.raises(ClientError) as error:
         mwaa.get_environment(Name="Env1")
     assert _code(error) == "ResourceNotFoundException"
@@ -167,7 +155,7 @@ def test_list_environments_pages(mwaa, s3, bucket):
 
 def test_the_aws_cli_works_unchanged(endpoint, s3, bucket, mwaa):
     _create(mwaa, bucket)
-    _wait(mwaa, "Env1")
+    settled(mwaa, "Env1")
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_DISABLE_HOST_PREFIX_INJECTION": "true"}
     result = subprocess.run(
@@ -181,10 +169,12 @@ def test_the_aws_cli_works_unchanged(endpoint, s3, bucket, mwaa):
     assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
 
 
-def test_a_tag_sets_one_environments_update_delay(mwaa, s3, bucket):
+def test_a_tag_sets_one_environments_update_delay(mwaa, s3, bucket, backend):
     arn = _create(mwaa, bucket, Tags={"mwaa-kit:update-delay": "30"})["Arn"]
-    _wait(mwaa, "Env1")
+    settled(mwaa, "Env1")
     mwaa.update_environment(Name="Env1", MaxWorkers=3)
-    time.sleep(0.5)  # longer than the emulator's default here
-    assert mwaa.get_environment(Name="Env1")["Environment"]["Status"] == "UPDATING"
+    for _ in range(3):  # reads end the others' updates; this one's lasts 30 s
+        assert mwaa.get_environment(Name="Env1")["Environment"]["Status"] == "UPDATING"
     assert arn.endswith("/Env1")
+    assert backend.advance("us-east-1", "Env1") == "AVAILABLE"
+    assert mwaa.get_environment(Name="Env1")["Environment"]["MaxWorkers"] == 3

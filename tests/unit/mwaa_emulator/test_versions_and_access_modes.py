@@ -8,8 +8,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mwaa_kit import catalog
-from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE
-from tests.unit.mwaa_emulator.test_api import _code, _wait
+from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE, settled
+from tests.unit.mwaa_emulator.test_api import _code
 
 
 def _create(mwaa, bucket, version, name="Env1", **extra):
@@ -42,7 +42,7 @@ def test_a_version_outside_the_catalog_is_refused(mwaa, bucket, version):
 
 def test_update_to_a_version_outside_the_catalog_is_refused(mwaa, bucket):
     _create(mwaa, bucket, catalog.DEFAULT_VERSION)
-    _wait(mwaa, "Env1")
+    settled(mwaa, "Env1")
     with pytest.raises(ClientError) as error:
         mwaa.update_environment(Name="Env1", AirflowVersion="3.1.0")
     assert _code(error) == "ValidationException"
@@ -60,7 +60,7 @@ def test_the_catalogs_access_modes_are_botocores():
 def test_public_and_private_only_from_airflow_3_2_on_create(mwaa, bucket, version):
     if _is_32_or_newer(version):
         _create(mwaa, bucket, version, WebserverAccessMode="PUBLIC_AND_PRIVATE")
-        environment = _wait(mwaa, "Env1")
+        environment = settled(mwaa, "Env1")
         assert environment["Status"] == "AVAILABLE"
         assert environment["WebserverAccessMode"] == "PUBLIC_AND_PRIVATE"
         return
@@ -78,8 +78,8 @@ def test_public_and_private_only_from_airflow_3_2_on_create(mwaa, bucket, versio
 def test_the_other_modes_work_on_every_version(mwaa, bucket, version):
     _create(mwaa, bucket, version, name="Public", WebserverAccessMode="PUBLIC_ONLY")
     _create(mwaa, bucket, version, name="Private")
-    assert _wait(mwaa, "Public")["WebserverAccessMode"] == "PUBLIC_ONLY"
-    assert _wait(mwaa, "Private")["WebserverAccessMode"] == "PRIVATE_ONLY"
+    assert settled(mwaa, "Public")["WebserverAccessMode"] == "PUBLIC_ONLY"
+    assert settled(mwaa, "Private")["WebserverAccessMode"] == "PRIVATE_ONLY"
 
 
 def test_an_unknown_mode_is_refused_with_the_enum(mwaa, bucket):
@@ -91,7 +91,7 @@ def test_an_unknown_mode_is_refused_with_the_enum(mwaa, bucket):
 
 def test_update_to_public_and_private_needs_airflow_3_2(mwaa, bucket):
     _create(mwaa, bucket, "3.0.6")
-    _wait(mwaa, "Env1")
+    settled(mwaa, "Env1")
     with pytest.raises(ClientError) as error:
         mwaa.update_environment(Name="Env1", WebserverAccessMode="PUBLIC_AND_PRIVATE")
     assert _code(error) == "ValidationException"
@@ -100,14 +100,14 @@ def test_update_to_public_and_private_needs_airflow_3_2(mwaa, bucket):
     # the same update together with the move to 3.2 or newer is fine
     mwaa.update_environment(Name="Env1", WebserverAccessMode="PUBLIC_AND_PRIVATE",
                             AirflowVersion="3.2.1")
-    done = _wait(mwaa, "Env1")
+    done = settled(mwaa, "Env1")
     assert (done["Status"], done["AirflowVersion"], done["WebserverAccessMode"]) == (
         "AVAILABLE", "3.2.1", "PUBLIC_AND_PRIVATE")
 
 
 def test_a_version_change_below_3_2_keeps_no_public_and_private(mwaa, bucket):
     _create(mwaa, bucket, "3.3.1", WebserverAccessMode="PUBLIC_AND_PRIVATE")
-    _wait(mwaa, "Env1")
+    settled(mwaa, "Env1")
     with pytest.raises(ClientError) as error:
         mwaa.update_environment(Name="Env1", AirflowVersion="3.0.6")
     assert _code(error) == "ValidationException"
@@ -117,13 +117,13 @@ def test_a_version_change_below_3_2_keeps_no_public_and_private(mwaa, bucket):
     # moving down while leaving PUBLIC_AND_PRIVATE is allowed
     mwaa.update_environment(Name="Env1", AirflowVersion="3.0.6",
                             WebserverAccessMode="PRIVATE_ONLY")
-    done = _wait(mwaa, "Env1")
+    done = settled(mwaa, "Env1")
     assert (done["AirflowVersion"], done["WebserverAccessMode"]) == ("3.0.6", "PRIVATE_ONLY")
     # and a version change that stays on 3.2 or newer keeps the mode
     mwaa.update_environment(Name="Env1", AirflowVersion="3.3.1",
                             WebserverAccessMode="PUBLIC_AND_PRIVATE")
-    _wait(mwaa, "Env1")
+    settled(mwaa, "Env1")
     mwaa.update_environment(Name="Env1", AirflowVersion="3.2.1")
-    done = _wait(mwaa, "Env1")
+    done = settled(mwaa, "Env1")
     assert (done["AirflowVersion"], done["WebserverAccessMode"]) == ("3.2.1",
                                                                      "PUBLIC_AND_PRIVATE")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from tests.unit.mwaa_emulator.conftest import (  # noqa: F401 - fixtures
     mwaa,
     s3,
     s3_endpoint,
+    settled,
 )
 
 ENVIRONMENT = "Promoted"
@@ -58,7 +58,7 @@ def environment(mwaa, bucket):  # noqa: F811 - fixtures
     mwaa.create_environment(Name=ENVIRONMENT, ExecutionRoleArn=ROLE,
                             SourceBucketArn=f"arn:aws:s3:::{bucket}", DagS3Path="dags",
                             NetworkConfiguration=NETWORK, AirflowVersion="3.0.6")
-    wait_available(mwaa)
+    settled(mwaa, ENVIRONMENT)
     return ENVIRONMENT
 
 
@@ -66,12 +66,3 @@ def environment(mwaa, bucket):  # noqa: F811 - fixtures
 def clients(mwaa, s3):  # noqa: F811 - fixtures
     return Clients(mwaa=mwaa, s3=s3, identity="tester")
 
-
-def wait_available(mwaa, timeout=10):  # noqa: F811 - a fixture's name
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = mwaa.get_environment(Name=ENVIRONMENT)["Environment"]["Status"]
-        if status not in ("CREATING", "UPDATING"):
-            return status
-        time.sleep(0.05)
-    raise AssertionError("the environment stayed busy")

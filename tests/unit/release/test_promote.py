@@ -7,6 +7,7 @@ import pytest
 from mwaa_kit.release import history
 from mwaa_kit.release import lock as locking
 from mwaa_kit.release.promote import PromotionError, promote, rollback
+from tests.unit.mwaa_emulator.conftest import settled
 from tests.unit.release.conftest import ENVIRONMENT, write
 
 
@@ -95,9 +96,7 @@ def test_refusals(project, clients, environment, bucket, s3, mwaa):
     from mwaa_kit.project import load_project
 
     older = load_project(project.root)
-    from tests.unit.release.conftest import wait_available
-
-    wait_available(mwaa)
+    settled(mwaa, ENVIRONMENT)  # the update above is over
     with pytest.raises(PromotionError, match="runs Airflow 3.0.6, the project Airflow 2.10.3"):
         _promote(older, clients)
 
