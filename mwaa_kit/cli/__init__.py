@@ -14,6 +14,7 @@ _SUBCOMMANDS = {
     "logs": "mwaa_kit.cli.environment:logs",
     "restart": "mwaa_kit.cli.environment:restart",
     "dags": "mwaa_kit.cli.dags:dags",
+    "airflow": "mwaa_kit.cli.airflow:airflow",
     "aws": "mwaa_kit.cli.aws:aws",
     "salesforce": "mwaa_kit.cli.salesforce:salesforce",
     "validate": "mwaa_kit.cli.validate:validate",

@@ -16,9 +16,8 @@ from mwaa_kit.cli.output import (
 )
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
-from mwaa_kit.runtime import lifecycle_lock, processes, select
-from mwaa_kit.runtime.native import control_plane
-from mwaa_kit.runtime.native.environment import ROOT_NOTE, NativeEnvironment, remove_state
+from mwaa_kit.runtime import lifecycle_lock, select
+from mwaa_kit.runtime.interface import DAGS_FROM, EnvironmentStatus, UpOptions
 from mwaa_kit.runtime.redaction import Redactor, project_secrets
 
 runtime_option = click.option(
@@ -35,7 +34,7 @@ runtime_option = click.option(
 @runtime_option
 @click.option("--port", type=int, help="UI port (default 8080, or a free one if taken).")
 @click.option("--workers", default=1, show_default=True, help="Celery workers (compose).")
-@click.option("--dags-from", type=click.Choice(control_plane.DAGS_FROM), default="project",
+@click.option("--dags-from", type=click.Choice(DAGS_FROM), default="project",
               show_default=True,
               help="native: project runs dags/ live; bucket runs only what was promoted to "
                    "the environment's bucket (`promote --target local`), synced as on MWAA.")
@@ -53,28 +52,19 @@ def up(project_dir, runtime, port, workers, dags_from, quiet):
     """
     project = load_project(project_dir)
     runtime = select.choose(runtime, note=lambda reason: stdout.print(f"[dim]{reason}[/]"))
-    if runtime == "compose" and dags_from != "project":
-        raise click.UsageError("--dags-from bucket needs the native runtime (--runtime native);"
-                               " the compose stack mounts dags/ live.")
+    options = UpOptions(ui_port=port, workers=workers, dags_from=dags_from)
     with lifecycle_lock.exclusive(project.state_dir, "up"), \
             progress(f"Preparing Airflow {project.airflow_version} ({runtime})", quiet) as report:
         environment = select.environment(project, runtime, report)
         select.remember(project, runtime)
-        if runtime == "compose":
-            state = environment.up(workers=workers, ui_port=port)
-        else:
-            state = environment.up(ui_port=port, dags_from=dags_from)
-    stdout.print(f"[green]✓[/] Airflow {state['airflow_version']} is up: {state['ui_url']}")
-    if runtime == "native":
-        stdout.print(f"  login: admin, password in {environment.password_file()}",
-                     soft_wrap=True)
-        stdout.print("  tasks run on the LocalExecutor natively (MWAA: Celery on SQS)")
-        stdout.print(f"  MWAA API: {state['mwaa_url']} (environment {project.environment_name}"
-                     f"; `mwaa-kit promote --target local`)", soft_wrap=True)
-        if state.get("runs_as_root"):
-            stdout.print(f"  [yellow]runs as root:[/] {ROOT_NOTE}", soft_wrap=True)
-    else:
-        stdout.print(f"  {workers} Celery worker(s) fed by SQS on LocalStack")
+        _print_up(environment.up(options))
+
+
+def _print_up(status: EnvironmentStatus) -> None:
+    stdout.print(f"[green]✓[/] Airflow {status.airflow_version} is up: "
+                 f"{status.endpoints.get('ui')}")
+    for note in status.notes:
+        stdout.print(f"  {note}", soft_wrap=True)
 
 
 @click.command()
@@ -91,14 +81,9 @@ def down(project_dir, purge, yes):
     if purge and not yes:
         _confirm_purge(project)
     with lifecycle_lock.exclusive(project.state_dir, "down"):
-        if select.last_runtime(project) == "compose":
-            select.environment(project, "compose").down(purge=purge)
-            stdout.print("Stopped the compose stack")
-        else:
-            stopped = NativeEnvironment(project).down()
-            stdout.print(f"Stopped {', '.join(stopped)}" if stopped else "Nothing was running")
+        stopped = select.running_environment(project).down(purge=purge)
+    stdout.print(f"Stopped {', '.join(stopped)}" if stopped else "Nothing was running")
     if purge:
-        remove_state(project)
         stdout.print(f"Removed {project.state_dir}")
 
 
@@ -116,45 +101,34 @@ def _confirm_purge(project) -> None:
               default="table", show_default=True)
 @friendly_errors
 def status(project_dir, output_format):
-    """Show which processes run, their ports, and the UI address."""
-    project = load_project(project_dir)
-    if select.last_runtime(project) == "compose":
-        stack = select.environment(project, "compose")
-        containers = stack.containers()
-        running = stack.all_running(containers)
-        if output_format == "json":
-            print_json({"runtime": "compose", "containers": containers, "running": running})
-        else:
-            for container in containers:
-                stdout.print(f"{container['service'] or '':<12} {container['name']:<40} "
-                             f"{container['state']}")
-        if containers and not running:
-            raise SystemExit(1)
-        return
-    current = NativeEnvironment(project).status()
+    """Show which processes run, their ports, and the UI address; exit 1 when any
+    component of a started environment has stopped."""
+    current = select.running_environment(load_project(project_dir)).status()
     if output_format == "json":
         print_json(current.to_dict())
-        if current.processes and not current.running:
-            raise SystemExit(1)  # as the table: a dead component fails the command
-        return
-    if not current.processes:
+    elif not current.started:
         stdout.print("The local environment is not running. Start it with `mwaa-kit up`.")
-        return
-    table = Table(title=f"Airflow {current.airflow_version} (native, {current.executor})")
+    else:
+        _print_status(current)
+    if current.started and not current.running:
+        raise SystemExit(1)  # a dead component fails the command, in either format
+
+
+def _print_status(current: EnvironmentStatus) -> None:
+    details = current.details
+    executor = f", {details['executor']}" if "executor" in details else ""
+    table = Table(title=f"Airflow {current.airflow_version} ({current.runtime}{executor})")
     for column in ("process", "pid", "port", "state"):
         table.add_column(column)
-    for name, info in current.processes.items():
-        state = "[green]running[/]" if info["alive"] else "[red]stopped[/]"
-        table.add_row(name, str(info["pid"]), str(info["port"] or ""), state)
+    for component in current.components:
+        state = "[green]running[/]" if component.running else "[red]stopped[/]"
+        table.add_row(component.name, str(component.pid or component.where or ""),
+                      str(component.port or ""), state)
     stdout.print(table)
-    if current.ui_url:
-        stdout.print(f"UI: {current.ui_url}")
-    if current.mwaa_url:
-        stdout.print(f"MWAA API: {current.mwaa_url} (DAGs from the {current.dags_from})")
-    if current.runs_as_root:
-        stdout.print(f"[yellow]Runs as root:[/] {ROOT_NOTE}", soft_wrap=True)
-    if not current.running:
-        raise SystemExit(1)
+    if "ui" in current.endpoints:
+        stdout.print(f"UI: {current.endpoints['ui']}")
+    for note in current.notes:
+        stdout.print(note[0].upper() + note[1:], soft_wrap=True)
 
 
 @click.command()
@@ -166,26 +140,20 @@ def status(project_dir, output_format):
 def logs(project_dir, component, follow, lines):
     """Print the logs of one COMPONENT (scheduler, api-server, aws, ...), or list them."""
     project = load_project(project_dir)
+    environment = select.running_environment(project)
     redact = Redactor(project_secrets(project))
-
-    def show(line: str) -> None:
-        click.echo(redact(line), nl=False)
-
-    if select.last_runtime(project) == "compose" and component:
-        select.environment(project, "compose").logs(component, follow, on_line=show)
-        return
-    files = NativeEnvironment(project).log_files()
+    sources = environment.log_sources()
     if component is None:
-        for name, path in files.items():
-            stdout.print(f"{name:<16} {path}")
+        for name, where in sources.items():
+            stdout.print(f"{name:<16} {where}")
         return
-    if component not in files:
+    if component not in sources:
         raise click.BadParameter(
-            f"no log for {component!r}; known: {', '.join(files) or 'none yet'}",
+            f"no log for {component!r}; known: {', '.join(sources) or 'none yet'}",
             param_hint="COMPONENT",
         )
-    command = ["tail", "-n", str(lines), *(["-F"] if follow else []), str(files[component])]
-    processes.run(command, on_line=show)
+    environment.logs(component, follow, lines,
+                     on_line=lambda line: click.echo(redact(line), nl=False))
 
 
 @click.command()
@@ -193,12 +161,12 @@ def logs(project_dir, component, follow, lines):
 @click.option("--quiet", "-q", is_flag=True)
 @friendly_errors
 def restart(project_dir, quiet):
-    """Stop and start again, re-applying the bundle (requirements, plugins, startup)."""
+    """Stop and start again with the same options, re-applying the bundle (requirements,
+    plugins, startup), in the runtime the environment runs on."""
     project = load_project(project_dir)
     with lifecycle_lock.exclusive(project.state_dir, "restart"), \
             progress("Restarting", quiet) as report:
-        environment = NativeEnvironment(project, report)
-        dags_from = environment.status().dags_from or "project"
+        environment = select.running_environment(project, report)
+        options = environment.status().options
         environment.down()
-        state = environment.up(dags_from=dags_from)
-    stdout.print(f"[green]✓[/] Airflow {state['airflow_version']} is up: {state['ui_url']}")
+        _print_up(environment.up(options))

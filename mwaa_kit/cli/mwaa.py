@@ -10,6 +10,7 @@ import click
 from mwaa_kit.cli.output import console, friendly_errors, project_option
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
+from mwaa_kit.runtime.select import running_environment
 
 DEFAULT_PORT = 8300
 
@@ -71,12 +72,11 @@ def _local_s3_endpoint(project) -> str:
     for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
         if os.environ.get(name):
             return os.environ[name]
-    from mwaa_kit.runtime.native.environment import NativeEnvironment
-
     try:
-        return NativeEnvironment(project).aws_endpoint()
-    except Exception as error:  # not running: say what to do
-        raise KitError(f"{error} Or pass --s3-endpoint URL.") from None
+        return running_environment(project).aws_endpoint()
+    except KitError as error:  # not running: say what to do
+        raise KitError(error.message, hint=f"{error.hint or ''} Or pass --s3-endpoint URL."
+                       .strip()) from None
 
 
 def _create_project_environment(backend, project, bucket: str) -> None:

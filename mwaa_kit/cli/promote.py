@@ -18,6 +18,7 @@ from mwaa_kit.cli.output import (
 )
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
+from mwaa_kit.runtime.select import running_environment
 
 _ACTION_COLOURS = {"upload": "green", "delete": "red", "update": "yellow", "restore": "cyan",
                    "kept": "dim", "unchanged": "dim"}
@@ -87,9 +88,7 @@ def _connect(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url
 
     project = load_project(project_dir)
     if target_name == LOCAL_TARGET and LOCAL_TARGET not in project.targets and not stack_name:
-        from mwaa_kit.runtime.native.environment import NativeEnvironment
-
-        local = NativeEnvironment(project)
+        local = running_environment(project)
         target, clients = connect_local(project, endpoint_url or local.mwaa_endpoint(),
                                         s3_endpoint_url or local.aws_endpoint())
         return project, target, clients

@@ -50,9 +50,9 @@ def test_status_table_says_so_only_when_tasks_run_as_root(tmp_path, runs_as_root
 
 def test_status_before_any_up_says_how_the_next_up_would_run(tmp_path, monkeypatch):
     monkeypatch.setattr(native.os, "geteuid", lambda: 0)
-    assert NativeEnvironment(Project(root=tmp_path)).status().runs_as_root is True
+    assert NativeEnvironment(Project(root=tmp_path)).status().details["runs_as_root"] is True
     monkeypatch.setattr(native.os, "geteuid", lambda: 1000)
-    assert NativeEnvironment(Project(root=tmp_path)).status().runs_as_root is False
+    assert NativeEnvironment(Project(root=tmp_path)).status().details["runs_as_root"] is False
 
 
 @pytest.mark.parametrize("uid", [0, 1000])
@@ -60,10 +60,11 @@ def test_up_records_and_says_whether_it_started_airflow_as_root(tmp_path, monkey
     monkeypatch.setattr(native.os, "geteuid", lambda: uid)
 
     class Started(NativeEnvironment):
-        def up(self, ui_port=None, dags_from="project"):  # what the real `up` records
-            return {"airflow_version": "3.3.1", "ui_url": "http://127.0.0.1:8080",
-                    "mwaa_url": "http://127.0.0.1:9000",
-                    "runs_as_root": native.started_as_root()}
+        def up(self, options):  # records what the real `up` records
+            self._save_state({"airflow_version": "3.3.1", "ui_url": "http://127.0.0.1:8080",
+                              "mwaa_url": "http://127.0.0.1:9000", "processes": [],
+                              "runs_as_root": native.started_as_root()})
+            return self.status()
 
     monkeypatch.setattr(select, "environment", lambda project, runtime, report: Started(
         project, report))

@@ -4,17 +4,17 @@ environment still runs the previous version (the e2e test covers the switch with
 import pytest
 
 from mwaa_kit.project import Project
-from mwaa_kit.runtime.native.environment import NativeEnvironment, Status
+from mwaa_kit.runtime.interface import Component, EnvironmentStatus
+from mwaa_kit.runtime.native.environment import NativeEnvironment
 
 
 class StopHere(Exception):
     """Raised where `up` would start building the new environment."""
 
 
-def _running(version: str) -> Status:
-    return Status(running=True, processes={"scheduler": {"alive": True}}, ui_url=None,
-                  mwaa_url=None, dags_from="project", airflow_version=version,
-                  executor="LocalExecutor", database="postgresql")
+def _running(version: str) -> EnvironmentStatus:
+    return EnvironmentStatus(runtime="native", running=True, airflow_version=version,
+                             components=(Component("scheduler", running=True),))
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def switched(tmp_path, monkeypatch):
     native.messages = messages
     native.calls = []
     monkeypatch.setattr(native, "status", lambda: _running("3.3.1"))
-    monkeypatch.setattr(native, "down", lambda: native.calls.append("down") or [])
+    monkeypatch.setattr(native, "down", lambda purge=False: native.calls.append("down") or [])
     # No server here: pytest's folders are owner-only, which `up` refuses under root.
     monkeypatch.setattr(native, "_has_postgres", lambda: False)
 

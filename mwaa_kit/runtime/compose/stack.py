@@ -28,11 +28,16 @@ from mwaa_kit.project import Project
 from mwaa_kit.runtime import port_reservations, processes
 from mwaa_kit.runtime.compose import images
 from mwaa_kit.runtime.compose.images import COMPOSE_FILE
+from mwaa_kit.runtime.interface import (
+    DEFAULT_OPTIONS,
+    Component,
+    EnvironmentStatus,
+    UpOptions,
+)
 from mwaa_kit.runtime.native.environment import parse_run_states
 from mwaa_kit.runtime.native.postgres import database_name
 
 KIT_SOURCE = Path(__file__).resolve().parents[3]
-_HEALTH = {2: "/health", 3: "/api/v2/monitor/health"}
 _LONG_RUNNING = {"scheduler", "webserver", "worker"}
 
 
@@ -112,7 +117,10 @@ def _hint(output: str) -> str:
 
 
 class ComposeEnvironment:
-    """One project's stack, named after its environment."""
+    """One project's stack, named after its environment (the compose implementation of
+    `mwaa_kit.runtime.interface.Runtime`)."""
+
+    name = "compose"
 
     def __init__(self, project: Project, report: Callable[[str], None] = lambda m: None):
         self.project = project
@@ -149,26 +157,35 @@ class ComposeEnvironment:
         return result
 
     # ------------------------------------------------------------------ up
-    def up(self, workers: int = 1, ui_port: int | None = None) -> dict:
-        """Build the images and start the stack with `workers` Celery workers, waiting (up to 15
-        minutes: requirements install first) until the webserver serves; returns state.json's
-        content."""
+    def up(self, options: UpOptions = DEFAULT_OPTIONS) -> EnvironmentStatus:
+        """Build the images and start the stack with `options.workers` Celery workers,
+        waiting (up to 15 minutes: requirements install first) until the webserver serves."""
+        if options.dags_from != "project":
+            raise KitError("--dags-from bucket needs the native runtime; the compose stack "
+                           "mounts dags/ live.", hint="Add --runtime native.")
         refuse_forced_overrides(self.version, self.project.airflow_config)
         self._write_bundle()
-        ports = {"ui": port_reservations.reserve(ui_port or 8080),
+        ports = {"ui": port_reservations.reserve(options.ui_port or 8080),
                  "aws": port_reservations.reserve(), "salesforce": port_reservations.reserve()}
-        self._write_env_file(ports, workers)
+        self._write_env_file(ports, options.workers)
         self.report("Building the images (reused when nothing changed)")
         self._compose("build")
-        self.report(f"Starting the stack with {workers} Celery worker(s)")
-        self._compose("up", "-d", "--scale", f"worker={workers}")
+        self.report(f"Starting the stack with {options.workers} Celery worker(s)")
+        self._compose("up", "-d", "--scale", f"worker={options.workers}")
         url = f"http://127.0.0.1:{ports['ui']}"
         self.report("Waiting for the webserver (the containers install requirements first)")
-        self._wait_until_serving(url + _HEALTH[self.version.major], timeout=900)
+        self._wait_until_serving(url + self.version.health_path, timeout=900)
         state = {"runtime": "compose", "airflow_version": self.version.airflow_version,
-                 "ui_url": url, "ports": ports, "workers": workers}
-        (self.compose_dir / "state.json").write_text(json.dumps(state, indent=2))
-        return state
+                 "ui_url": url, "ports": ports, "workers": options.workers}
+        self._state_file.write_text(json.dumps(state, indent=2))
+        return self.status()
+
+    @property
+    def _state_file(self) -> Path:
+        return self.compose_dir / "state.json"
+
+    def _state(self) -> dict:
+        return json.loads(self._state_file.read_text()) if self._state_file.exists() else {}
 
     def _wait_until_serving(self, url: str, timeout: float) -> None:
         """Wait for the webserver, failing as soon as a long-running container exits
@@ -244,19 +261,33 @@ class ComposeEnvironment:
         return check_seed_file(self.project.seed_file).salesforce
 
     def aws_endpoint(self) -> str:
-        """The AWS emulator's URL on the host, from the port `up` chose (FileNotFoundError before
-        the first `up`)."""
-        state = json.loads((self.compose_dir / "state.json").read_text())
-        return f"http://127.0.0.1:{state['ports']['aws']}"
+        """The AWS emulator's URL on the host, from the port `up` chose."""
+        port = self._state().get("ports", {}).get("aws")
+        if port is None:
+            raise KitError("The compose stack was never brought up.",
+                           hint="Start it with `mwaa-kit up`.")
+        return f"http://127.0.0.1:{port}"
+
+    def mwaa_endpoint(self) -> str:
+        """The compose stack serves no MWAA API yet (issue #16): say where one runs."""
+        raise KitError("The compose stack serves no MWAA API.",
+                       hint="Bring the environment up with `mwaa-kit up --runtime native`, "
+                            "which serves it, or pass --endpoint-url.")
 
     # ------------------------------------------------------- down, status
-    def down(self, purge: bool = False) -> None:
+    def down(self, purge: bool = False) -> list[str]:
         """Stop and remove the stack; `purge` also deletes its volumes (database, virtualenvs,
-        state, Salesforce data). Under podman-compose, also what its `down` leaves behind."""
+        state, Salesforce data) and the project's state folder. Under podman-compose, also
+        what its `down` leaves behind. Returns the services that were running."""
+        running = sorted({c["service"] or c["name"] for c in self.containers()
+                          if c["state"] == "running"}) if self.command else []
         if self.env_file.exists():
             self._compose("down", *(["-v"] if purge else []), check=False)
         if is_podman_compose(self.command or ["podman-compose"]):
             self._remove_podman_leftovers(purge)
+        if purge:
+            shutil.rmtree(self.project.state_dir, ignore_errors=True)
+        return running
 
     def _remove_podman_leftovers(self, purge: bool) -> None:
         """podman-compose's down misses scaled replicas (and the volumes they hold) and
@@ -296,12 +327,37 @@ class ComposeEnvironment:
                                         for container in containers
                                         if container["service"] != "init")
 
-    def logs(self, service: str, follow: bool = False,
-             on_line: Callable[[str], None] = sys.stdout.write) -> None:
-        """Hand one service's container logs to `on_line` (stdout by default); `follow` keeps
-        streaming until interrupted."""
-        self._compose("logs", *(["-f"] if follow else []), service, check=False,
-                      on_line=on_line)
+    def status(self) -> EnvironmentStatus:
+        """The stack's containers; `running` when every one runs but the init job's."""
+        state = self._state()
+        containers = self.containers() if state else []
+        components = tuple(Component(c["service"] or c["name"], c["state"] == "running",
+                                     where=c["name"]) for c in containers)
+        workers = state.get("workers", 1)
+        endpoints = {"ui": state["ui_url"]} if state.get("ui_url") else {}
+        if state.get("ports", {}).get("aws"):
+            endpoints["aws"] = self.aws_endpoint()
+        return EnvironmentStatus(
+            runtime=self.name,
+            running=self.all_running(containers),
+            airflow_version=state.get("airflow_version"),
+            components=components,
+            endpoints=endpoints,
+            notes=(f"{workers} Celery worker(s) fed by SQS on LocalStack",),
+            options=UpOptions(workers=workers),
+            details={"containers": containers},
+        )
+
+    def log_sources(self) -> dict[str, str]:
+        """Each service of the stack, with its container."""
+        return {c["service"] or c["name"]: c["name"] for c in self.containers()}
+
+    def logs(self, component: str, follow: bool, lines: int,
+             on_line: Callable[[str], None]) -> None:
+        """One service's last `lines` container log lines (all replicas), then new ones while
+        `follow`."""
+        self._compose("logs", "--tail", str(lines), *(["-f"] if follow else []), component,
+                      check=False, on_line=on_line)
 
     def airflow(self, *arguments: str, on_line: Callable[[str], None] | None = None
                 ) -> subprocess.CompletedProcess:

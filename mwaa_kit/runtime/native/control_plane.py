@@ -20,7 +20,6 @@ from mwaa_kit.emulators.mwaa.server import s3_client
 from mwaa_kit.runtime import processes, services
 from mwaa_kit.runtime.mwaa_updates import bootstrap
 
-DAGS_FROM = ("project", "bucket")
 # MWAA syncs every ~30 s; a laptop wants to see a promoted DAG sooner.
 DAGS_SYNC_INTERVAL = 5.0
 # MWAA's updates take 20+ minutes; locally the update lasts as long as re-applying takes.

@@ -17,7 +17,7 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
@@ -31,19 +31,17 @@ from mwaa_kit.emulators.salesforce import org as sf_org
 from mwaa_kit.errors import KitError, log_tail
 from mwaa_kit.project import Project, cache_dir
 from mwaa_kit.runtime import port_reservations, processes, services
+from mwaa_kit.runtime.interface import (
+    DEFAULT_OPTIONS,
+    Component,
+    EnvironmentStatus,
+    UpOptions,
+)
 from mwaa_kit.runtime.native import control_plane, postgres
 
 EXECUTOR = "LocalExecutor"
 DEFAULT_UI_PORT = 8080
 _IN_AIRFLOW = Path(__file__).resolve().parent.parent / "in_airflow"
-# Per Airflow major version: the UI's health path and the option that sets how often the
-# DAG folder is rescanned (kept short so a new file is seen within seconds).
-_MAJOR = {
-    2: {"health": "/health", "rescan": "scheduler.dag_dir_list_interval"},
-    3: {"health": "/api/v2/monitor/health", "rescan": "dag_processor.refresh_interval"},
-}
-
-
 _CONTROL_PLANE = {"mwaa", "dags-sync"}
 _NO_LOG_SERVER = {"scheduler": ("--skip-serve-logs",), "triggerer": ("--skip-serve-logs",)}
 
@@ -67,42 +65,11 @@ class AirflowCommandError(KitError, RuntimeError):
     failed."""
 
 
-@dataclass(frozen=True)
-class Status:
-    """What `mwaa-kit status` reports."""
-
-    running: bool
-    processes: dict[str, dict]
-    ui_url: str | None
-    mwaa_url: str | None
-    dags_from: str | None
-    airflow_version: str | None
-    executor: str
-    database: str | None
-    runs_as_root: bool = False
-
-    def to_dict(self) -> dict:
-        """The JSON `mwaa-kit status --format json` prints, with notes where the native
-        runtime differs from MWAA (executor, root)."""
-        return {
-            "running": self.running,
-            "runtime": "native",
-            "airflow_version": self.airflow_version,
-            "executor": self.executor,
-            "executor_note": "natively tasks run on the LocalExecutor; MWAA runs them on "
-                             "Celery workers fed by SQS (use the compose runtime for that)",
-            "database": self.database,
-            "ui_url": self.ui_url,
-            "mwaa_api_url": self.mwaa_url,
-            "dags_from": self.dags_from,
-            "processes": self.processes,
-            "runs_as_root": self.runs_as_root,
-            **({"runs_as_root_note": ROOT_NOTE} if self.runs_as_root else {}),
-        }
-
-
 class NativeEnvironment:
-    """One project's local environment, its state kept in `<project>/.mwaa-kit/`."""
+    """One project's local environment, its state kept in `<project>/.mwaa-kit/` (the
+    native implementation of `mwaa_kit.runtime.interface.Runtime`)."""
+
+    name = "native"
 
     def __init__(self, project: Project, report: Callable[[str], None] = lambda m: None):
         self.project = project
@@ -136,56 +103,81 @@ class NativeEnvironment:
     def _records(self, state: dict) -> list[processes.ProcessRecord]:
         return [processes.ProcessRecord(**entry) for entry in state.get("processes", [])]
 
-    def status(self) -> Status:
+    def status(self) -> EnvironmentStatus:
         """What runs now, from state.json and the recorded processes; `running` only when every
         recorded process is alive."""
         state = self._load_state()
-        records = self._records(state)
-        alive = {record.name: processes.is_alive(record) for record in records}
-        return Status(
-            running=bool(records) and all(alive.values()),
-            processes={
-                record.name: {"pid": record.pid, "alive": alive[record.name],
-                              "port": record.port, "log": record.log}
-                for record in records
-            },
-            ui_url=state.get("ui_url"),
-            mwaa_url=state.get("mwaa_url"),
-            dags_from=state.get("dags_from"),
+        components = tuple(
+            Component(record.name, processes.is_alive(record), record.pid, record.port,
+                      record.log)
+            for record in self._records(state))
+        # As `up` recorded it; before any `up`, as the next one would run.
+        runs_as_root = state.get("runs_as_root", started_as_root())
+        endpoints = {role: state[key] for role, key in
+                     (("ui", "ui_url"), ("mwaa_api", "mwaa_url")) if state.get(key)}
+        aws = next((c for c in components if c.name == "aws" and c.port), None)
+        if aws:
+            endpoints["aws"] = f"http://127.0.0.1:{aws.port}"
+        notes = [f"login: admin, password in {self.password_file()}",
+                 "tasks run on the LocalExecutor natively (MWAA: Celery on SQS)"]
+        if state.get("mwaa_url"):
+            notes.append(f"MWAA API: {state['mwaa_url']} (environment "
+                         f"{self.project.environment_name}, DAGs from the "
+                         f"{state.get('dags_from')}; `mwaa-kit promote --target local`)")
+        if runs_as_root:
+            notes.append(f"runs as root: {ROOT_NOTE}")
+        return EnvironmentStatus(
+            runtime=self.name,
+            running=bool(components) and all(c.running for c in components),
             airflow_version=state.get("airflow_version"),
-            executor=EXECUTOR,
-            database=state.get("database"),
-            # As `up` recorded it; before any `up`, as the next one would run.
-            runs_as_root=state.get("runs_as_root", started_as_root()),
+            components=components,
+            endpoints=endpoints,
+            notes=tuple(notes),
+            options=UpOptions(dags_from=state.get("dags_from") or "project"),
+            details={
+                "executor": EXECUTOR,
+                "executor_note": "natively tasks run on the LocalExecutor; MWAA runs them "
+                                 "on Celery workers fed by SQS (use the compose runtime "
+                                 "for that)",
+                "database": state.get("database"),
+                "ui_url": state.get("ui_url"),
+                "mwaa_api_url": state.get("mwaa_url"),
+                "dags_from": state.get("dags_from"),
+                "processes": {c.name: {"pid": c.pid, "alive": c.running, "port": c.port,
+                                       "log": c.where} for c in components},
+                "runs_as_root": runs_as_root,
+                **({"runs_as_root_note": ROOT_NOTE} if runs_as_root else {}),
+            },
         )
 
     # ------------------------------------------------------------------- up
-    def up(self, ui_port: int | None = None, dags_from: str = "project") -> dict:
+    def up(self, options: UpOptions = DEFAULT_OPTIONS) -> EnvironmentStatus:
         """Bring the environment up; a second call while it runs changes nothing.
-        `dags_from`: "project" links the project's dags/ live; "bucket" mirrors the
+        `options.dags_from`: "project" links the project's dags/ live; "bucket" mirrors the
         environment bucket's dags/, so only promoted DAGs run, as on MWAA."""
         current = self.status()
+        alive = [c for c in current.components if c.running]
         if current.running and current.airflow_version == self.version.airflow_version:
             self.report("The local environment is already up")
-            return self._load_state()
+            return current
         if current.running:  # mwaa-kit.toml now asks for another version
             self.report(f"Stopping Airflow {current.airflow_version} to switch to "
                         f"{self.version.airflow_version}")
             self.down()
-        elif current.processes and current.airflow_version == self.version.airflow_version \
-                and any(info["alive"] for info in current.processes.values()):
-            return self._restart_stopped()  # a crash of some: the rest keep their data
-        elif current.processes:  # a half-finished start, or another version: clear it
+        elif alive and current.airflow_version == self.version.airflow_version:
+            self._restart_stopped()  # a crash of some: the rest keep their data
+            return self.status()
+        elif current.started:  # a half-finished start, or another version: clear it
             self.report("Stopping what is left of the previous run")
             self.down()
 
         if self._has_postgres():
             postgres.check_reachable(self.postgres_dir)
-        ports = self._choose_ports(ui_port)
+        ports = self._choose_ports(options.ui_port)
         _, values = self._runtime_environment(ports)
         seed = aws_seed.load_seed(self.project.seed_file, values)
         bundle = bundle_from_project(self.project, self.state_dir / "build")
-        if dags_from == "bucket":
+        if options.dags_from == "bucket":
             bundle = replace(bundle, dags_dir=control_plane.synced_dags_dir(self.project))
         prepared = self._prepare(bundle, ports)
         state = {
@@ -195,17 +187,12 @@ class NativeEnvironment:
             "ui_url": f"http://127.0.0.1:{ports['ui']}",
             "mwaa_url": f"http://127.0.0.1:{ports['mwaa']}",
             "ports": ports,
-            "dags_from": dags_from,
+            "dags_from": options.dags_from,
             "runs_as_root": started_as_root(),
             "processes": [],
         }
         try:
-            self._start_services(ports, seed, state)
-            self._write_ca_bundle()
-            self._save_state(state)
-            self._start_control_plane(ports, state)
-            self._init_airflow(prepared, state)
-            self._start_components(prepared, ports, state)
+            self._start_in_order(prepared, ports, seed, state)
         except BaseException:
             self._save_state(state)
             self.down()
@@ -214,7 +201,7 @@ class NativeEnvironment:
         # Its ports stay reserved while the environment lives (held by its first service,
         # PostgreSQL), so a component restarted after a crash finds its port still free.
         port_reservations.hand_over(ports.values(), state["processes"][0]["pid"])
-        return state
+        return self.status()
 
     def _prepare(self, bundle, ports: dict[str, int]) -> PreparedEnvironment:
         """Run the MWAA contract on `bundle` in this environment's AIRFLOW_HOME."""
@@ -268,7 +255,7 @@ class NativeEnvironment:
             "core.parallelism": str(
                 catalog.mwaa().environment_classes[self.project.environment_class]
             ),
-            _MAJOR[self.version.major]["rescan"]: "5",
+            self.version.rescan_option: "5",
             "scheduler.min_file_process_interval": "5",
         }
         if self.version.major >= 3:
@@ -304,17 +291,38 @@ class NativeEnvironment:
                     "postgresql`). Falling back to SQLite, which MWAA never uses.")
         return f"sqlite:///{self.home / 'airflow.db'}"
 
-    # ------------------------------------------------------------- services
-    def _start_services(self, ports: dict, seed: aws_seed.Seed, state: dict) -> None:
+    def _start_in_order(self, prepared: PreparedEnvironment, ports: dict,
+                        seed: aws_seed.Seed, state: dict) -> None:
+        """Start everything, the slowest first: the webserver (seconds of CPU building its
+        app) as soon as the database answers, so it works while the AWS emulator starts and
+        is seeded; the other components only then, as a DAG may read a seeded variable while
+        it is parsed; what no component needs to start (the stub, the control plane) last,
+        while the components start. `up` ends when the UI answers."""
         records = state["processes"]
+
+        def started(record: dict) -> None:
+            records.append(record)
+            self._save_state(state)
+
         if self._has_postgres():
-            records.append(self._start_postgres(ports))
+            started(self._start_postgres(ports))
             state["database"] = "postgresql"
         else:
             state["database"] = "sqlite"
-        records.append(self._start_aws(ports, seed, state))
+        self._init_airflow(prepared, state)
+        webserver = self.version.webserver_component
+        started(self._start_component(prepared, webserver, ports))
+        started(self._start_aws(ports, seed, state))
+        for name, _, _ in self.components():
+            if name != webserver:
+                started(self._start_component(prepared, name, ports))
         if seed.salesforce:
-            records.append(self._start_salesforce(ports["salesforce"], seed.salesforce))
+            started(self._start_salesforce(ports["salesforce"], seed.salesforce))
+        self._write_ca_bundle()
+        self._start_control_plane(ports, state)
+        self._wait_for_ui(state)
+
+    # ------------------------------------------------------------- services
 
     def _start_postgres(self, ports: dict) -> dict:
         self.report("Starting PostgreSQL (the metadata database)")
@@ -450,7 +458,7 @@ class NativeEnvironment:
         self.report("Waiting for the UI to answer")
         ui = next(record for record in self._records(state)
                   if record.name == self.version.webserver_component)
-        processes.wait_for_http(state["ui_url"] + _MAJOR[self.version.major]["health"], 240,
+        processes.wait_for_http(state["ui_url"] + self.version.health_path, 240,
                                 ui)
 
     def _restart_stopped(self) -> dict:
@@ -568,8 +576,9 @@ class NativeEnvironment:
                 shutil.copytree(saved / folder, self.home / folder, symlinks=True)
 
     # ---------------------------------------------------------- down, logs
-    def down(self) -> list[str]:
-        """Stop every process, Airflow's first and the database last."""
+    def down(self, purge: bool = False) -> list[str]:
+        """Stop every process, Airflow's first and the database last; `purge` then deletes
+        the project's whole state folder (databases, emulated AWS, the stub's org, logs)."""
         state = self._load_state()
         stopped = []
         for record in reversed(self._records(state)):
@@ -578,16 +587,24 @@ class NativeEnvironment:
         if state:
             state["processes"] = []
             self._save_state(state)
+        if purge:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
         return stopped
 
     def _log(self, name: str) -> Path:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         return self.logs_dir / f"{name}.log"
 
-    def log_files(self) -> dict[str, Path]:
-        """Each process's log file by its name (scheduler, aws, mwaa...), as `mwaa-kit logs` lists
-        them."""
-        return {path.stem: path for path in sorted(self.logs_dir.glob("*.log"))}
+    def log_sources(self) -> dict[str, str]:
+        """Each process's log file by its name (scheduler, aws, mwaa...)."""
+        return {path.stem: str(path) for path in sorted(self.logs_dir.glob("*.log"))}
+
+    def logs(self, component: str, follow: bool, lines: int,
+             on_line: Callable[[str], None]) -> None:
+        """The last `lines` lines of the component's log file, then new ones while `follow`."""
+        path = self.log_sources()[component]
+        processes.run(["tail", "-n", str(lines), *(["-F"] if follow else []), path],
+                      on_line=on_line)
 
     # ---------------------------------------------------------------- runs
     def _save_airflow_env(self, env: dict[str, str]) -> None:
@@ -601,15 +618,15 @@ class NativeEnvironment:
     def prepared(self) -> PreparedEnvironment:
         """The environment the running processes use (for one-off Airflow commands)."""
         status = self.status()
-        stopped = [name for name, info in status.processes.items() if not info["alive"]]
-        if not status.processes:
+        stopped = [c for c in status.components if not c.running]
+        if not status.started:
             raise EnvironmentNotRunningError(
                 "The local environment is not running. Start it with `mwaa-kit up`.")
         if stopped:
-            log = status.processes[stopped[0]]["log"]
+            log = stopped[0].where
             raise EnvironmentNotRunningError(
-                f"The local environment is not running: {', '.join(stopped)} stopped.\n"
-                + log_tail(Path(log), 10),
+                f"The local environment is not running: "
+                f"{', '.join(c.name for c in stopped)} stopped.\n" + log_tail(Path(log), 10),
                 hint=f"`mwaa-kit up` restarts only what stopped; {log} says why it stopped.")
         return self._prepared_from(self._load_state())
 
@@ -663,8 +680,3 @@ def parse_run_states(result: subprocess.CompletedProcess) -> dict:
         if line.startswith("MWAA_KIT_JSON:"):
             return json.loads(line.removeprefix("MWAA_KIT_JSON:"))
     raise RuntimeError(f"could not read the run's state:\n{result.stderr[-2000:]}")
-
-
-def remove_state(project: Project) -> None:
-    """Forget everything local (`mwaa-kit down --purge`)."""
-    shutil.rmtree(project.state_dir, ignore_errors=True)
