@@ -34,8 +34,8 @@ from mwaa_kit.runtime.interface import (
     EnvironmentStatus,
     UpOptions,
 )
-from mwaa_kit.runtime.native.environment import parse_run_states
 from mwaa_kit.runtime.native.postgres import database_name
+from mwaa_kit.runtime.run_states import parse_run_states
 
 KIT_SOURCE = Path(__file__).resolve().parents[3]
 _LONG_RUNNING = {"scheduler", "webserver", "worker"}
