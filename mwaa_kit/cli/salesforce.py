@@ -16,7 +16,7 @@ import click
 from mwaa_kit.cli.output import friendly_errors, print_json, stdout
 from mwaa_kit.emulators.salesforce import auth, ca, org
 from mwaa_kit.emulators.salesforce.faults import KINDS, Faults
-from mwaa_kit.emulators.salesforce.server import Stub
+from mwaa_kit.emulators.salesforce.models.backend import Stub
 from mwaa_kit.emulators.salesforce.server import serve as make_server
 from mwaa_kit.errors import KitError
 

@@ -121,14 +121,15 @@ def test_jwt_bearer_verifies_the_signature(stub, monkeypatch, tmp_path):
 
 
 def test_sessions_expire_after_their_ttl(tmp_path, monkeypatch):
-    import time
-
-    with running_stub(tmp_path, seed={"Lead": 3}, session_ttl=1) as short:
+    # The sessions' clock is advanced through the admin API, not waited out.
+    with running_stub(tmp_path, seed={"Lead": 3}, session_ttl=60) as short:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(short.ca_path))
         logged_in = Salesforce(domain=short.domain, **short.credentials)
         bare = Salesforce(instance=logged_in.sf_instance, session_id=logged_in.session_id)
         assert _count(bare, "Lead") == 3
-        time.sleep(1.5)
+        short.admin("sessions", "POST", {"advance_seconds": 59})
+        assert _count(bare, "Lead") == 3  # still within its ttl
+        short.admin("sessions", "POST", {"advance_seconds": 2})
         with pytest.raises(SalesforceExpiredSession) as expired:
             bare.query("SELECT COUNT() FROM Lead")  # a bare session cannot log in again
         assert expired.value.content == [{"message": "Session expired or invalid",

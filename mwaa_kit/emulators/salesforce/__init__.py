@@ -13,15 +13,20 @@ simple-salesforce builds https://{domain}.salesforce.com/services/Soap/u/..., an
 OAuth token requests) arrive at POST / on the stub. The login answers with the stub's
 own https://host:port as serverUrl / instance_url, which every later call uses.
 
-Modules, one concern each (the HTTP layer is separate from the backend):
+Modules, one concern each, split as moto splits a service (state and rules apart from
+the wire format):
   ca          the CA and server certificate (kept in the state dir), JWT key pair
-  schema      standard objects and the project's custom objects/fields (describe)
-  store       SQLite backend in the state dir; query cursors and CRUD
+  schema      standard objects and the project's custom objects/fields (describe), Ids
+  store       SQLite backend in the state dir: rows in, rows out, compiled SOQL run
   soql/       parser (recursive descent), date literals, evaluator to SQL, errors
   generator   deterministic seed data; org.py opens a state dir and loads fixtures
-  auth        SOAP login, OAuth password / JWT bearer / client credentials, sessions
-  bulk2       Bulk API 2.0 query jobs
+  auth        the login checks (SOAP, OAuth password / JWT bearer / client credentials)
+              and the sessions they open
   faults      fault-injection rules (admin endpoint /__admin/faults, CLI `faults`)
+  exceptions  the refusals the models raise
+  models/     state and rules: records, query cursors, Bulk 2.0 jobs, the backend (Stub)
+  responses/  the wire format per API: rest, query, auth, bulk2, admin (and wire)
+  urls        the routing table: method + path pattern -> response
   server      the HTTPS front (threaded stdlib http.server with TLS)
   testing     running_stub(): the stub in its own process, for tests and runtimes
 

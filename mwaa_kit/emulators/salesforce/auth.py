@@ -1,7 +1,9 @@
-"""Logins and sessions: SOAP login (security token or organizationId), OAuth2 password,
-JWT bearer (RS256, verified against the connected app's certificate) and
-client-credentials grants. Sessions expire after a configurable time; a request with an
-expired or unknown session gets 401 INVALID_SESSION_ID.
+"""Logins and sessions, the org's side of them: the checks of SOAP login (security token
+or organizationId), OAuth2 password, JWT bearer (RS256, verified against the connected
+app's certificate) and client-credentials grants, and the sessions they open. Sessions
+expire `ttl` seconds after login on the sessions' clock, which a test may advance; a
+request with an expired or unknown session gets 401 INVALID_SESSION_ID. The SOAP and
+OAuth wire formats are responses.auth's.
 
 Default credentials: username dev@mwaa-kit.local, password `password`, security token
 `token`, connected app (consumer key / secret) mwaa-kit-client / mwaa-kit-secret.
@@ -12,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import secrets
 import threading
 import time
@@ -57,13 +58,17 @@ class Sessions:
         self.credentials = credentials
         self.jwt_certificate = jwt_certificate  # PEM of the connected app's certificate
         self._expiry: dict[str, float] = {}
+        self._advanced = 0.0  # seconds added to the monotonic clock by advance()
         self._lock = threading.Lock()
+
+    def _now(self) -> float:
+        return time.monotonic() + self._advanced
 
     def open(self) -> str:
         """A new session id shaped like Salesforce's (org id, `!`, random), valid for the ttl."""
         token = f"{ORGANIZATION_ID[:15]}!{secrets.token_urlsafe(48)}"
         with self._lock:
-            self._expiry[token] = time.monotonic() + self.ttl
+            self._expiry[token] = self._now() + self.ttl
         return token
 
     def valid(self, token: str | None) -> bool:
@@ -71,19 +76,23 @@ class Sessions:
         INVALID_SESSION_ID."""
         with self._lock:
             expiry = self._expiry.get(token or "")
-        return expiry is not None and time.monotonic() < expiry
+            return expiry is not None and self._now() < expiry
 
     def expire_all(self) -> None:
         """Invalidate every session (DELETE /__admin/sessions), to test a client's re-login."""
         with self._lock:
             self._expiry.clear()
 
-    def soap_login(self, body: str) -> bool:
-        """True when the SOAP envelope carries the right username and password
-        (password + security token, or the password alone with the organizationId)."""
-        username = _element(body, "username")
-        password = _element(body, "password")
-        organization = _element(body, "organizationId")
+    def advance(self, seconds: float) -> None:
+        """Move the sessions' clock `seconds` ahead (POST /__admin/sessions), so a test sees
+        sessions expire without waiting out their ttl."""
+        with self._lock:
+            self._advanced += seconds
+
+    def soap_login(self, username: str | None, password: str | None,
+                   organization: str | None) -> bool:
+        """True when a SOAP login carries the right username and password (password +
+        security token, or the password alone with the organizationId)."""
         c = self.credentials
         if username != c.username:
             return False
@@ -149,10 +158,6 @@ class OAuthError:
     error: str
     description: str
 
-    def to_dict(self) -> dict:
-        """The body of the 400 answer."""
-        return {"error": self.error, "error_description": self.description}
-
 
 def _b64decode(segment: str) -> bytes:
     try:
@@ -185,45 +190,3 @@ def verify_rs256(token: str, certificate_pem: bytes | None) -> tuple[dict, dict]
     except InvalidSignature as error:
         raise ValueError("bad signature") from error
     return header, claims
-
-
-def _element(body: str, name: str) -> str | None:
-    match = re.search(rf"<(?:\w+:)?{name}>(.*?)</(?:\w+:)?{name}>", body, re.DOTALL)
-    if not match:
-        return None
-    value = match.group(1)
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
-                         ("&amp;", "&")):
-        value = value.replace(entity, char)
-    return value
-
-
-def soap_login_response(server_url: str, session_id: str) -> str:
-    """The SOAP loginResponse: clients take the session id and their API host from
-    `server_url`."""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-        'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns="urn:partner.soap.sforce.com"><soapenv:Body><loginResponse><result>'
-        f"<metadataServerUrl>{server_url}</metadataServerUrl>"
-        "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
-        f"<serverUrl>{server_url}</serverUrl><sessionId>{session_id}</sessionId>"
-        f"<userId>{USER_ID}</userId><userInfo><organizationId>{ORGANIZATION_ID}"
-        f"</organizationId><userName>{USERNAME}</userName></userInfo>"
-        "</result></loginResponse></soapenv:Body></soapenv:Envelope>"
-    )
-
-
-def soap_fault(code: str, message: str) -> str:
-    """A SOAP LoginFault envelope, as Salesforce answers a refused login (with HTTP 500)."""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-        'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:sf="urn:fault.partner.soap.sforce.com" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault>'
-        f"<faultcode>sf:{code}</faultcode><faultstring>{code}: {message}</faultstring>"
-        '<detail><sf:LoginFault xsi:type="sf:LoginFault">'
-        f"<sf:exceptionCode>{code}</sf:exceptionCode>"
-        f"<sf:exceptionMessage>{message}</sf:exceptionMessage>"
-        "</sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"
-    )

@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from mwaa_kit.emulators.salesforce.models.records import derived
 from mwaa_kit.emulators.salesforce.schema import (
     ACCOUNT_TYPES,
     INDUSTRIES,
@@ -18,9 +19,10 @@ from mwaa_kit.emulators.salesforce.schema import (
     LEAD_STATUSES,
     OPPORTUNITY_TYPES,
     STAGES,
+    salesforce_id,
 )
 from mwaa_kit.emulators.salesforce.soql.dates import to_storage
-from mwaa_kit.emulators.salesforce.store import Store, salesforce_id
+from mwaa_kit.emulators.salesforce.store import Store
 
 USERNAME = "dev@mwaa-kit.local"
 _WORDS = ("Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell", "Cyberdyne",
@@ -69,7 +71,7 @@ def generate(store: Store, sobject: str, count: int, seed: int, now: datetime,
             _pin_to_month(record, index + 1, now, extra)
         if custom:
             record.update(_custom_values(custom, extra, now, parents))
-        return record
+        return derived(definition, record)
 
     records = (make(i) for i in range(count))
     chunk = []
@@ -121,8 +123,7 @@ def _record(sobject, prefix, number, rng, now, user_id, accounts) -> dict:
         record.update(Name=f"{company} deal {number}", StageName=stage,
                       Amount=round(rng.uniform(500, 250000), 2),
                       Probability=float(rng.choice((10, 20, 40, 60, 80, 90, 100))),
-                      CloseDate=close.isoformat(), IsClosed=int(stage.startswith("Closed")),
-                      IsWon=int(stage == "Closed Won"), AccountId=account,
+                      CloseDate=close.isoformat(), AccountId=account,
                       Type=OPPORTUNITY_TYPES[number % len(OPPORTUNITY_TYPES)],
                       LeadSource=LEAD_SOURCES[(number // 3) % len(LEAD_SOURCES)])
     else:  # custom objects: a Name and nulls

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mwaa_kit.emulators.salesforce import generator
-from mwaa_kit.emulators.salesforce.schema import apply_objects_file, standard_objects
+from mwaa_kit.emulators.salesforce.models.records import coerce, derived
+from mwaa_kit.emulators.salesforce.schema import apply_objects_file, salesforce_id, standard_objects
 from mwaa_kit.emulators.salesforce.soql.dates import to_storage
-from mwaa_kit.emulators.salesforce.store import Store, coerce, salesforce_id
+from mwaa_kit.emulators.salesforce.store import Store
 
 
 def open_store(state_dir: Path, objects_file: Path | None = None,
@@ -119,7 +120,7 @@ def load_fixtures(store: Store, path: Path, sobject: str | None = None,
             if not row.get("Id"):
                 row["Id"] = salesforce_id(sobject_def.key_prefix, number)
                 number += 1
-            prepared.append(row)
+            prepared.append(derived(sobject_def, row))
         store.insert(sobject_def.name, prepared)
         loaded += len(prepared)
     return loaded

@@ -44,6 +44,25 @@ _LABELS = {"Id": "Record ID", "IsDeleted": "Deleted", "CreatedDate": "Created Da
            "IsActive": "Active"}
 
 
+_SUFFIX_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def salesforce_id(prefix: str, number: int) -> str:
+    """An 18-character Id: an object's key prefix, base-62 number, and the case-safe suffix,
+    so clients that check or shorten Ids accept the stub's."""
+    body = ""
+    for _ in range(12):
+        number, digit = divmod(number, 62)
+        body = _BASE62[digit] + body
+    short = prefix + body
+    suffix = ""
+    for chunk in range(3):
+        bits = sum(1 << i for i, c in enumerate(short[chunk * 5:chunk * 5 + 5]) if c.isupper())
+        suffix += _SUFFIX_CHARS[bits]
+    return short + suffix
+
+
 def _label(name: str) -> str:
     if name in _LABELS:
         return _LABELS[name]

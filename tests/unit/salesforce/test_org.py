@@ -13,9 +13,17 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from mwaa_kit.emulators.salesforce import auth, ca, org
 from mwaa_kit.emulators.salesforce.faults import Faults
+from mwaa_kit.emulators.salesforce.models.queries import Queries
+from mwaa_kit.emulators.salesforce.responses.query import render
 from mwaa_kit.emulators.salesforce.schema import apply_objects_file, standard_objects
 
 NOW = datetime(2025, 1, 15, 9, tzinfo=UTC)
+
+
+def _query(store, soql):
+    """The first page of `soql` as the REST query resource answers it."""
+    queries = Queries(store)
+    return render(queries, queries.query(soql, "59.0", False))
 
 
 def _rows(store, sobject):
@@ -79,8 +87,8 @@ def test_fixtures_from_csv_and_json(tmp_path):
     leads = _rows(store, "Lead")
     assert [(r["Name"], r["IsConverted"]) for r in leads] == [("Curie", 0), ("Noether", 1)]
     assert all(r["Id"].startswith("00Q") and r["SystemModstamp"] for r in leads)
-    page = store.query("SELECT Name, AnnualRevenue FROM Account WHERE Id = "
-                       "'001000000000XYZAAA'", "59.0", False, 2000)
+    page = _query(store, "SELECT Name, AnnualRevenue FROM Account WHERE Id = "
+                         "'001000000000XYZAAA'")
     assert page["records"][0]["AnnualRevenue"] == 5.0
     bad = tmp_path / "Opportunity.csv"
     bad.write_text("Name,Nope\nx,y\n")
@@ -108,8 +116,7 @@ def test_objects_file_adds_custom_objects_and_fields(tmp_path):
     assert objects["Opportunity"].field("Region__c").values == ("EMEA", "AMER")
     store = org.open_store(tmp_path / "s", path, now=NOW)
     org.seed(store, {"Opportunity": 5, "Thing__c": 4}, 1, NOW)
-    page = store.query("SELECT Name, Weight__c, Opportunity__r.Name FROM Thing__c",
-                       "59.0", False, 2000)
+    page = _query(store, "SELECT Name, Weight__c, Opportunity__r.Name FROM Thing__c")
     assert page["totalSize"] == 4
     for entries, message in (
             ([{"name": "Thing", "fields": []}], "must end with __c"),
@@ -130,7 +137,7 @@ def test_a_store_reopened_with_a_new_field_gains_its_column(tmp_path):
     path.write_text(json.dumps([{"name": "Account", "fields": [
         {"name": "Tier__c", "type": "string"}]}]))
     reopened = org.open_store(tmp_path, path, now=NOW)
-    page = reopened.query("SELECT Name, Tier__c FROM Account", "59.0", False, 2000)
+    page = _query(reopened, "SELECT Name, Tier__c FROM Account")
     assert page["totalSize"] == 2 and page["records"][0]["Tier__c"] is None
 
 

@@ -5,6 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mwaa_kit.emulators.salesforce import org
+from mwaa_kit.emulators.salesforce.exceptions import InvalidQueryLocator
+from mwaa_kit.emulators.salesforce.models.queries import Queries
+from mwaa_kit.emulators.salesforce.responses.query import render
 from mwaa_kit.emulators.salesforce.soql.errors import SoqlError
 from mwaa_kit.emulators.salesforce.soql.parser import parse
 
@@ -15,18 +18,23 @@ NOW = datetime(2024, 6, 15, 12, tzinfo=UTC)
 def store(tmp_path_factory):
     store = org.open_store(tmp_path_factory.mktemp("org"), now=NOW)
     org.seed(store, {"Account": 30, "Opportunity": 400, "Lead": 50}, 7, NOW)
+    store.queries = Queries(store)  # one cursor registry, as the running stub has
     return store
 
 
 def _query(store, soql, include_deleted=False, batch=2000):
-    return store.query(soql, "59.0", include_deleted, batch)
+    return render(store.queries, store.queries.query(soql, "59.0", include_deleted, batch))
+
+
+def _more(store, locator):
+    return render(store.queries, store.queries.query_more(locator))
 
 
 def _all(store, soql, include_deleted=False, batch=200):
     page = _query(store, soql, include_deleted, batch)
     records = list(page["records"])
     while not page["done"]:
-        page = store.query_more(page["nextRecordsUrl"].rsplit("/", 1)[1])
+        page = _more(store, page["nextRecordsUrl"].rsplit("/", 1)[1])
         records += page["records"]
     return records
 
@@ -159,19 +167,17 @@ def test_evaluator_agrees_with_a_brute_force_filter(store, conditions, joiner):
 def test_a_page_asked_for_again_returns_the_same_records(store):
     first = _query(store, "SELECT Id FROM Opportunity", batch=200)
     locator = first["nextRecordsUrl"].rsplit("/", 1)[1]
-    again = store.query_more(locator)
-    assert store.query_more(locator)["records"] == again["records"]
-    assert again.get("nextRecordsUrl") == store.query_more(locator).get("nextRecordsUrl")
+    again = _more(store, locator)
+    assert _more(store, locator)["records"] == again["records"]
+    assert again.get("nextRecordsUrl") == _more(store, locator).get("nextRecordsUrl")
 
 
 def test_an_unknown_locator_is_invalid(store):
-    from mwaa_kit.emulators.salesforce.store import InvalidQueryLocator
-
     first = _query(store, "SELECT Id FROM Opportunity", batch=200)
     key = first["nextRecordsUrl"].rsplit("/", 1)[1].split("-")[0]
     for locator in ("nope-200", f"{key}-7", f"{key}-x"):
         with pytest.raises(InvalidQueryLocator):
-            store.query_more(locator)
+            _more(store, locator)
 
 
 def test_parent_paths_up_to_five_levels(store):
