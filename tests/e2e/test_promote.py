@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from mwaa_kit.release.lock import LOCK_KEY
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.services import start_moto, start_mwaa_api
 from tests.e2e.conftest import E2E_ROOT
+from tests.unit.mwaa_emulator.conftest import admin, settled
 
 # The AWS CLI the test extra installs beside this Python (not whatever is on PATH).
 AWS_CLI = str(Path(sys.executable).with_name("aws"))
@@ -33,20 +33,22 @@ REPO = Path(__file__).resolve().parents[2]
 BROKEN = REPO / "tests" / "fixtures" / "broken_projects"
 ROLE = "arn:aws:iam::123456789012:role/mwaa-execution"
 NETWORK = {"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
-UPDATE_DELAY = 2.0
 EXAMPLE_VERSION = load_project(REPO).airflow_version  # the environment runs what it names
 
 
 @pytest.fixture(scope="module")
 def emulators(tmp_path_factory):
-    """moto server and the MWAA emulator, each its own process."""
+    """moto server and the MWAA emulator, each its own process; the emulator's changes are
+    counted: each shows its transitional state to one GetEnvironment, then is over."""
     logs = tmp_path_factory.mktemp("promote-emulators")
     moto = start_moto(logs / "moto.log", processes.free_port())
     s3_url = f"http://127.0.0.1:{moto.port}"
     mwaa = start_mwaa_api(logs / "mwaa.log", processes.free_port(), s3_url,
-                               logs / "mwaa-state", create_delay=0.5,
-                               update_delay=UPDATE_DELAY)
-    yield {"s3_url": s3_url, "mwaa_url": f"http://127.0.0.1:{mwaa.port}"}
+                          logs / "mwaa-state")
+    mwaa_url = f"http://127.0.0.1:{mwaa.port}"
+    assert admin(mwaa_url, "set-transition", {
+        "transition": {"progression": "reads", "reads": 1}})[0] == 200
+    yield {"s3_url": s3_url, "mwaa_url": mwaa_url}
     processes.stop(mwaa)
     processes.stop(moto)
 
@@ -74,7 +76,7 @@ def target(emulators, aws):
     aws["mwaa"].create_environment(
         Name=name, ExecutionRoleArn=ROLE, SourceBucketArn=f"arn:aws:s3:::{bucket}",
         DagS3Path="dags", NetworkConfiguration=NETWORK, AirflowVersion=EXAMPLE_VERSION)
-    _wait(aws["mwaa"], name)
+    settled(aws["mwaa"], name)
     E2E_ROOT.mkdir(parents=True, exist_ok=True)
     root = E2E_ROOT / f"promote-{name}"
     for folder in ("dags", "plugins", "requirements"):
@@ -106,14 +108,6 @@ def _json(result) -> dict:
     return json.loads(result.stdout)
 
 
-def _wait(mwaa, name, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        environment = mwaa.get_environment(Name=name)["Environment"]
-        if environment["Status"] not in ("CREATING", "UPDATING"):
-            return environment
-        time.sleep(0.1)
-    raise AssertionError(f"{name} stayed {environment['Status']}")
 
 
 def _dag_keys(target) -> list[str]:
@@ -164,21 +158,27 @@ def test_failed_update_is_reported_and_rollback_restores(target):
     dag = target["root"] / "dags" / "salesforce_to_s3.py"
     original_dag = dag.read_bytes()
     dag.write_text(dag.read_text() + "\n# changed\n")
-    arn = target["mwaa"].get_environment(Name=target["name"])["Environment"]["Arn"]
-    target["mwaa"].tag_resource(ResourceArn=arn, Tags={"mwaa-kit:update-delay": "4"})
-    running = _cli(target, "promote", "--skip-validate", "--poll-interval", "0.2",
-                   background=True)
-    # While MWAA updates, the new requirements version disappears: MWAA cannot fetch it.
-    deadline = time.monotonic() + 60
-    while target["mwaa"].get_environment(Name=target["name"])["Environment"][
-            "Status"] != "UPDATING":
-        assert time.monotonic() < deadline and running.poll() is None, running.communicate()
-        time.sleep(0.05)
-    versions = target["s3"].list_object_versions(Bucket=target["bucket"],
-                                                 Prefix="requirements.txt")["Versions"]
-    newest = next(item["VersionId"] for item in versions if item["IsLatest"])
-    target["s3"].delete_object(Bucket=target["bucket"], Key="requirements.txt",
-                               VersionId=newest)
+    previous = admin(target["mwaa_url"], "set-transition", {
+        "kind": "update", "transition": {"progression": "explicit"}})[1]["previous"]
+    try:
+        running = _cli(target, "promote", "--skip-validate", "--poll-interval", "0.2",
+                       background=True)
+        for line in running.stderr:  # the promotion reports the update under way
+            if "is UPDATING" in line:
+                break
+        else:
+            raise AssertionError(running.communicate())
+        # While MWAA updates, the new requirements version disappears: MWAA cannot fetch it.
+        versions = target["s3"].list_object_versions(Bucket=target["bucket"],
+                                                     Prefix="requirements.txt")["Versions"]
+        newest = next(item["VersionId"] for item in versions if item["IsLatest"])
+        target["s3"].delete_object(Bucket=target["bucket"], Key="requirements.txt",
+                                   VersionId=newest)
+        assert admin(target["mwaa_url"], "advance", {"name": target["name"]}) == (
+            200, {"Name": target["name"], "Status": "UPDATE_FAILED"})
+    finally:
+        admin(target["mwaa_url"], "set-transition", {
+            "kind": "update", "transition": previous["update"]})
     stdout, stderr = running.communicate(timeout=120)
     assert running.returncode == 1, stdout + stderr
     assert "UPDATE_FAILED" in stderr and "does not exist" in stderr
@@ -196,7 +196,7 @@ def test_failed_update_is_reported_and_rollback_restores(target):
     assert restored["record"]["rolled_back_to"] == good["record"]["id"]
     body = target["s3"].get_object(Bucket=target["bucket"], Key="dags/salesforce_to_s3.py")
     assert body["Body"].read() == original_dag
-    assert _wait(target["mwaa"], target["name"])["Status"] == "AVAILABLE"
+    assert settled(target["mwaa"], target["name"])["Status"] == "AVAILABLE"
 
 
 def test_concurrent_promotion_is_refused(target):

@@ -28,7 +28,7 @@ from typing import NoReturn
 
 from mwaa_kit.emulators.mwaa import models
 from mwaa_kit.emulators.mwaa.exceptions import MwaaError, NotSupportedError, ValidationError
-from mwaa_kit.emulators.mwaa.transitions import StateManager, Transition, begin
+from mwaa_kit.emulators.mwaa.transitions import StateManager, Transition, due
 
 STATE_FILE = "environments.json"
 # MwaaError too: callers of the backend (`mwaa-kit mwaa serve`) catch it from here.
@@ -60,7 +60,8 @@ class MwaaBackend:
 
     @property
     def create_delay(self) -> float:
-        """The seconds a new environment stays CREATING (0 unless creates are time-based)."""
+        """The seconds an environment created from now on stays CREATING (0 unless creates are
+        time-based)."""
         return self.transitions.model("create").seconds
 
     @create_delay.setter
@@ -102,8 +103,9 @@ class MwaaBackend:
         hostname = models.webserver_hostname(region, name, self.webserver_hostname)
         environment = models.new_environment(self.s3, region, name, body, hostname, now)
         with self._lock:
-            self._environments[_key(region, name)] = {"environment": environment,
-                                                      "pending": begin("create", {}, now)}
+            self._environments[_key(region, name)] = {
+                "environment": environment,
+                "pending": self.transitions.begin("create", environment, {}, now)}
             self._save()
         return {"Arn": environment["Arn"]}
 
@@ -140,7 +142,8 @@ class MwaaBackend:
             record = self._record(region, name)
             models.check_updatable(record["environment"])  # still, after the bucket checks
             models.start_update(record["environment"], body, now)
-            record["pending"] = begin("update", changes, now)
+            record["pending"] = self.transitions.begin("update", record["environment"],
+                                                       changes, now)
             self._save()
             return {"Arn": record["environment"]["Arn"]}
 
@@ -152,7 +155,8 @@ class MwaaBackend:
             record = self._record(region, name)
             models.check_deletable(record["environment"])
             record["environment"]["Status"] = "DELETING"
-            record["pending"] = begin("delete", {}, time.time())
+            record["pending"] = self.transitions.begin("delete", record["environment"], {},
+                                                       time.time())
             self._save()
 
     def forget_environment(self, region: str, name: str) -> None:
@@ -212,11 +216,11 @@ class MwaaBackend:
         """Complete every pending change the state manager says is over."""
         with self._lock:
             now = time.time()
-            due = [key for key, record in self._environments.items()
-                   if record.get("pending") and key not in self._busy
-                   and self.transitions.due(record["environment"], record["pending"], now)]
-            self._busy.update(due)
-        self._complete_all(due)
+            over = [key for key, record in self._environments.items()
+                    if record.get("pending") and key not in self._busy
+                    and due(record["pending"], now)]
+            self._busy.update(over)
+        self._complete_all(over)
 
     def advance(self, region: str, name: str) -> str | None:
         """Complete the environment's pending change now, whatever its transition model (the

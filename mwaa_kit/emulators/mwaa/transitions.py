@@ -12,10 +12,10 @@ moto's models, each kind of change (create, update, delete) follows a transition
 - `explicit`: done only when asked, by `MwaaBackend.advance` or the admin endpoint
   POST /_mwaa_kit/state-manager/advance.
 
-POST /_mwaa_kit/state-manager/set-transition changes a kind's model while serving; an
-environment's `mwaa-kit:<kind>-delay` tag makes that environment's changes of the kind
-time-based with its own seconds. Hand-written: moto's state manager serves moto's models,
-not this emulator's.
+POST /_mwaa_kit/state-manager/set-transition changes a kind's model while serving, for the
+changes begun after; an environment's `mwaa-kit:<kind>-delay` tag makes that environment's
+changes of the kind time-based with its own seconds. Hand-written: moto's state manager
+serves moto's models, not this emulator's.
 """
 
 from __future__ import annotations
@@ -70,9 +70,11 @@ class Transition:
         return cls(value["progression"], seconds, reads)
 
 
-def begin(kind: str, changes: dict, now: float) -> dict:
-    """The pending change an environment record keeps (JSON) until its transition is done."""
-    return {"kind": kind, "changes": changes, "since": now, "reads": 0}
+def due(pending: dict, now: float) -> bool:
+    """Whether a pending change is over at `now`, by the model it began under."""
+    if "transition" not in pending:  # begun by an emulator that kept no model: over
+        return True
+    return Transition(**pending["transition"]).done(pending, now)
 
 
 class StateManager:
@@ -84,12 +86,12 @@ class StateManager:
                         "delete": Transition(seconds=delete_delay)}
 
     def model(self, kind: str) -> Transition:
-        """The model `kind` follows where no tag overrides it."""
+        """The model changes of `kind` begin under where no tag overrides it."""
         return self._models[kind]
 
     def set_transition(self, transition: Transition,
                        kinds: tuple[str, ...] = KINDS) -> dict[str, Transition]:
-        """Make `kinds` follow `transition` from now on, pending changes included; returns the
+        """Make the changes of `kinds` that begin from now on follow `transition`; returns the
         models they had, to restore later."""
         unknown = [kind for kind in kinds if kind not in KINDS]
         if unknown:
@@ -98,12 +100,14 @@ class StateManager:
         self._models.update(dict.fromkeys(kinds, transition))
         return previous
 
-    def due(self, environment: dict, pending: dict, now: float) -> bool:
-        """Whether `environment`'s pending change is over: its delay tag's seconds when it has
-        one, else its kind's model."""
-        model = self._models[pending["kind"]]
-        tag = environment.get("Tags", {}).get(DELAY_TAGS[pending["kind"]])
+    def begin(self, kind: str, environment: dict, changes: dict, now: float) -> dict:
+        """The pending change an environment record keeps (JSON) until it is over. It keeps the
+        model in effect now, `environment`'s delay tag's seconds when it has one: a change
+        follows the model it began under (a restarted emulator's too); `advance` ends any."""
+        model = self._models[kind]
+        tag = environment.get("Tags", {}).get(DELAY_TAGS[kind])
         if tag is not None:
             with contextlib.suppress(ValueError):  # a tag that is not a number is ignored
                 model = Transition(seconds=float(tag))
-        return model.done(pending, now)
+        return {"kind": kind, "changes": changes, "since": now, "reads": 0,
+                "transition": model.to_json()}

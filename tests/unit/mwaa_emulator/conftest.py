@@ -6,7 +6,10 @@ so no test waits on a clock."""
 
 from __future__ import annotations
 
+import json
 import threading
+import urllib.error
+import urllib.request
 import uuid
 
 import boto3
@@ -17,6 +20,7 @@ from moto.server import ThreadedMotoServer
 from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 from mwaa_kit.emulators.mwaa.server import make_server, s3_client
 from mwaa_kit.emulators.mwaa.transitions import Transition
+from mwaa_kit.emulators.mwaa.urls import ADMIN_PATH
 from mwaa_kit.runtime.processes import free_port
 
 ROLE = "arn:aws:iam::123456789012:role/mwaa-execution"
@@ -80,3 +84,15 @@ def bucket(s3):
     s3.create_bucket(Bucket=name)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     return name
+
+
+def admin(endpoint: str, action: str, body: dict) -> tuple[int, dict]:
+    """POST `body` to the emulator's state-manager endpoint `action` (set-transition,
+    advance): the status and the JSON answer."""
+    request = urllib.request.Request(f"{endpoint}{ADMIN_PATH}/{action}", method="POST",
+                                     data=json.dumps(body).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

@@ -3,17 +3,13 @@ reads, or when advanced), set from Python or over the admin endpoints, with no s
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import pytest
 from botocore.exceptions import ClientError
 
 from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 from mwaa_kit.emulators.mwaa.exceptions import ValidationError
-from mwaa_kit.emulators.mwaa.transitions import StateManager, Transition, begin
-from mwaa_kit.emulators.mwaa.urls import ADMIN_PATH
-from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE
+from mwaa_kit.emulators.mwaa.transitions import StateManager, Transition, due
+from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE, admin
 
 
 def _create(client, bucket, name="Env1"):
@@ -26,18 +22,8 @@ def _status(mwaa, name="Env1") -> str:
     return mwaa.get_environment(Name=name)["Environment"]["Status"]
 
 
-def _admin(endpoint: str, action: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(f"{endpoint}{ADMIN_PATH}/{action}", method="POST",
-                                     data=json.dumps(body).encode())
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 def test_each_model_says_when_a_change_is_over():
-    pending = begin("update", {}, now=100.0)
+    pending = {"since": 100.0, "reads": 0}
     assert not Transition(seconds=5).done(pending, 104.9)
     assert Transition(seconds=5).done(pending, 105.0)
     assert not Transition("reads", reads=2).done(pending, 1e9)
@@ -46,14 +32,16 @@ def test_each_model_says_when_a_change_is_over():
     assert not Transition("explicit").done(pending, 1e9)
 
 
-def test_a_delay_tag_overrides_its_kinds_model_for_one_environment():
+def test_a_change_keeps_the_model_it_began_under_or_its_delay_tag():
     manager = StateManager(create_delay=5, update_delay=5, delete_delay=2)
     manager.set_transition(Transition("explicit"))
-    pending = begin("update", {}, now=100.0)
-    assert not manager.due({"Tags": {}}, pending, 1e9)
-    assert manager.due({"Tags": {"mwaa-kit:update-delay": "3"}}, pending, 103.0)
-    assert not manager.due({"Tags": {"mwaa-kit:update-delay": "3"}}, pending, 102.0)
-    assert not manager.due({"Tags": {"mwaa-kit:update-delay": "soon"}}, pending, 1e9)
+    explicit = manager.begin("update", {"Tags": {}}, {}, now=100.0)
+    tagged = manager.begin("update", {"Tags": {"mwaa-kit:update-delay": "3"}}, {}, now=100.0)
+    ignored = manager.begin("update", {"Tags": {"mwaa-kit:update-delay": "soon"}}, {}, 100.0)
+    manager.set_transition(Transition(seconds=0))  # for what begins from now on
+    assert not due(explicit, 1e9) and not due(ignored, 1e9)
+    assert not due(tagged, 102.0) and due(tagged, 103.0)
+    assert due(manager.begin("update", {}, {}, now=100.0), 100.0)
 
 
 @pytest.mark.parametrize("value", [None, {"progression": "later"}, {"progression": "reads",
@@ -65,13 +53,17 @@ def test_a_bad_transition_is_refused(value):
 
 def test_time_based_transitions_are_the_default(tmp_path, s3, bucket):
     slow = MwaaBackend(tmp_path / "slow", s3, create_delay=3600)
-    slow.create_environment("us-east-1", "Env1", {
-        "ExecutionRoleArn": ROLE, "SourceBucketArn": f"arn:aws:s3:::{bucket}",
-        "DagS3Path": "dags", "NetworkConfiguration": NETWORK})
+    body = {"ExecutionRoleArn": ROLE, "SourceBucketArn": f"arn:aws:s3:::{bucket}",
+            "DagS3Path": "dags", "NetworkConfiguration": NETWORK}
+    slow.create_environment("us-east-1", "Env1", body)
     for _ in range(3):  # reads do not end a time-based create
         assert slow.get_environment("us-east-1", "Env1")["Status"] == "CREATING"
     slow.create_delay = 0.0  # as `mwaa-kit mwaa serve` creates the project's environment
-    assert slow.get_environment("us-east-1", "Env1")["Status"] == "AVAILABLE"
+    slow.create_environment("us-east-1", "Env2", body)
+    slow.create_delay = 3600
+    assert slow.get_environment("us-east-1", "Env2")["Status"] == "AVAILABLE"
+    assert slow.get_environment("us-east-1", "Env1")["Status"] == "CREATING"
+    assert slow.advance("us-east-1", "Env1") == "AVAILABLE"
     assert slow.transitions.model("update") == Transition("time", seconds=5.0)
 
 
@@ -82,7 +74,7 @@ def test_counted_transitions_end_after_their_reads(mwaa, bucket, backend):
 
 
 def test_explicit_transitions_over_the_admin_endpoints(mwaa, bucket, endpoint):
-    status, body = _admin(endpoint, "set-transition", {
+    status, body = admin(endpoint, "set-transition", {
         "kind": "update", "transition": {"progression": "explicit"}})
     assert status == 200
     assert body["previous"] == {"update": {"progression": "reads", "seconds": 0.0, "reads": 1}}
@@ -90,19 +82,19 @@ def test_explicit_transitions_over_the_admin_endpoints(mwaa, bucket, endpoint):
     assert [_status(mwaa) for _ in range(2)] == ["CREATING", "AVAILABLE"]  # creates: counted
     mwaa.update_environment(Name="Env1", MaxWorkers=4)
     assert [_status(mwaa) for _ in range(5)] == ["UPDATING"] * 5
-    assert _admin(endpoint, "advance", {"name": "Env1"}) == (
+    assert admin(endpoint, "advance", {"name": "Env1"}) == (
         200, {"Name": "Env1", "Status": "AVAILABLE"})
     assert mwaa.get_environment(Name="Env1")["Environment"]["MaxWorkers"] == 4
-    status, body = _admin(endpoint, "advance", {"name": "Env1"})  # nothing pending
+    status, body = admin(endpoint, "advance", {"name": "Env1"})  # nothing pending
     assert (status, body["__type"]) == (400, "ValidationException")
 
-    _admin(endpoint, "set-transition", {"transition": {"progression": "explicit"}})
+    admin(endpoint, "set-transition", {"transition": {"progression": "explicit"}})
     mwaa.delete_environment(Name="Env1")
     assert _status(mwaa) == "DELETING"
-    assert _admin(endpoint, "advance", {"name": "Env1"}) == (200, {"Name": "Env1",
+    assert admin(endpoint, "advance", {"name": "Env1"}) == (200, {"Name": "Env1",
                                                                     "Status": None})
     with pytest.raises(ClientError):
         mwaa.get_environment(Name="Env1")
-    status, body = _admin(endpoint, "set-transition", {"kind": "resize", "transition": {
+    status, body = admin(endpoint, "set-transition", {"kind": "resize", "transition": {
         "progression": "explicit"}})
     assert (status, body["__type"]) == (400, "ValidationException")
