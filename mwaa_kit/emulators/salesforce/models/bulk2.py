@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from mwaa_kit.emulators.salesforce.exceptions import ApiError, not_found
+from mwaa_kit.emulators.salesforce.models.newest import Newest
 from mwaa_kit.emulators.salesforce.models.queries import Cursor, Queries
 from mwaa_kit.emulators.salesforce.schema import salesforce_id
 from mwaa_kit.emulators.salesforce.soql.dates import to_storage
@@ -51,8 +51,8 @@ class Bulk2:
 
     def __init__(self, queries: Queries):
         self.queries = queries
-        self.jobs: OrderedDict[str, Job] = OrderedDict()
-        self._lock = threading.Lock()
+        self.jobs = Newest[Job](_MAX_JOBS)
+        self._lock = threading.Lock()  # guards the jobs' states
 
     def create(self, body: dict, version: str) -> Job:
         """Create a query or queryAll job from its JSON request, refusing what Bulk 2.0
@@ -82,19 +82,15 @@ class Bulk2:
             raise SoqlError("API_ERROR", "OFFSET is not supported by Bulk API 2.0")
         key, _ = self.queries.open(compiled, version)
         created = to_storage(self.queries.store.now())
-        with self._lock:
-            number = len(self.jobs) + secrets.randbelow(10**9)
-            job = Job(salesforce_id("750", number), operation, query, compiled.sobject.name,
-                      version, delimiter, line_ending, created, key)
-            self.jobs[job.id] = job
-            while len(self.jobs) > _MAX_JOBS:
-                self.jobs.popitem(last=False)
+        number = len(self.jobs) + secrets.randbelow(10**9)
+        job = Job(salesforce_id("750", number), operation, query, compiled.sobject.name,
+                  version, delimiter, line_ending, created, key)
+        self.jobs.put(job.id, job)
         return job
 
     def get(self, job_id: str) -> Job:
         """The job `job_id`; 404 NOT_FOUND when there is none (or it was dropped)."""
-        with self._lock:
-            job = self.jobs.get(job_id)
+        job = self.jobs.get(job_id)
         if job is None:
             raise not_found()
         return job
@@ -127,13 +123,11 @@ class Bulk2:
         job = self.get(job_id)
         if job.state in ("UploadComplete", "InProgress"):
             raise ApiError(400, "INVALIDJOBSTATE", "Abort the job before deleting it")
-        with self._lock:
-            self.jobs.pop(job_id, None)
+        self.jobs.pop(job_id)
 
     def listing(self) -> list[Job]:
         """Every job kept, oldest first."""
-        with self._lock:
-            return list(self.jobs.values())
+        return self.jobs.values()
 
     def finished(self, job_id: str) -> tuple[Job, Cursor]:
         """A job whose results can be read, and the cursor they are paged from; 400

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from mwaa_kit.emulators.salesforce.exceptions import InvalidQueryLocator
+from mwaa_kit.emulators.salesforce.models.newest import Newest
 from mwaa_kit.emulators.salesforce.schema import SObject
 from mwaa_kit.emulators.salesforce.soql import parser
 from mwaa_kit.emulators.salesforce.soql.errors import SoqlError
@@ -55,8 +55,8 @@ class Queries:
 
     def __init__(self, store: Store):
         self.store = store
-        self._cursors: OrderedDict[str, Cursor] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cursors = Newest[Cursor](_MAX_CURSORS)
+        self._lock = threading.Lock()  # guards the cursors' rowid_at
 
     def compile(self, soql: str, include_deleted: bool) -> CompiledQuery:
         """Parse and compile `soql` (`include_deleted` for queryAll) at the org's clock; a
@@ -76,16 +76,12 @@ class Queries:
             total = min(total, compiled.limit)
         cursor = Cursor(compiled, version, batch_size, total)
         key = secrets.token_hex(8)
-        with self._lock:
-            self._cursors[key] = cursor
-            while len(self._cursors) > _MAX_CURSORS:
-                self._cursors.popitem(last=False)
+        self._cursors.put(key, cursor)
         return key, cursor
 
     def cursor(self, key: str) -> Cursor | None:
         """The open cursor `key`; None when unknown or dropped (only the newest are kept)."""
-        with self._lock:
-            return self._cursors.get(key)
+        return self._cursors.get(key)
 
     def fetch(self, cursor: Cursor, position: int, size: int) -> list[tuple]:
         """Rows [position, position + size) of a cursor; InvalidQueryLocator unless
