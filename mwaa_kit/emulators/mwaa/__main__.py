@@ -1,7 +1,9 @@
 """`python -m mwaa_kit.emulators.mwaa serve --port P --s3-endpoint URL --state-dir DIR`: the
 MWAA API alone (updates change only its state); `sync-dags` mirrors a bucket's DAG folder.
 The kit's own MWAA API, which applies updates to a local environment, is
-`python -m mwaa_kit.runtime.mwaa_api` (same serve options, plus --apply)."""
+`python -m mwaa_kit.runtime.mwaa_api` (same serve options, plus --apply). The delays make
+transitions time-based; POST /_mwaa_kit/state-manager/set-transition changes that while
+serving (see `transitions`)."""
 
 from __future__ import annotations
 
