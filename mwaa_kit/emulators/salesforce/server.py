@@ -13,7 +13,7 @@ import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from mwaa_kit.emulators.salesforce import urls
 from mwaa_kit.emulators.salesforce.exceptions import ApiError, InvalidQueryLocator
@@ -77,7 +77,7 @@ class Handler(BaseHTTPRequestHandler):
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             # The whole body is read first: none is left unread on a kept-alive connection.
-            request = Request(method, url.path, parse_qs(url.query), self.headers,
+            request = Request(method, url.path, url.query, self.headers,
                               self.rfile.read(length) if length else b"", self.stub)
             response = self._respond(request)
             if response is not None:

@@ -35,7 +35,7 @@ def replace_faults(request: Request) -> Response:
 def clear_faults(request: Request) -> Response:
     """DELETE: remove every rule, and with `?sessions` expire every session too."""
     request.stub.faults.replace([])
-    if "sessions" in request.query:
+    if "sessions" in request.query_string:
         request.stub.sessions.expire_all()
     return list_faults(request)
 

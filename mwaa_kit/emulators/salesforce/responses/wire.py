@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from email.message import Message
+from functools import cached_property
+from urllib.parse import parse_qs
 
 from mwaa_kit.emulators.salesforce.exceptions import ApiError, InvalidQueryLocator
 from mwaa_kit.emulators.salesforce.models.backend import Stub
@@ -16,17 +18,22 @@ JSON = "application/json;charset=UTF-8"
 
 @dataclass
 class Request:
-    """One request: method, path, query string (parse_qs), headers and body; `params` are
-    what the route's pattern captured, `api_usage` the request count once it is counted."""
+    """One request: method, path, query string, headers and body; `params` are what the
+    route's pattern captured, `api_usage` the request count once it is counted."""
 
     method: str
     path: str
-    query: dict[str, list[str]]
+    query_string: str
     headers: Message
     body: bytes
     stub: Stub
     params: dict[str, str] = field(default_factory=dict)
     api_usage: int = 0
+
+    @cached_property
+    def query(self) -> dict[str, list[str]]:
+        """The query string's parameters (parse_qs: blank ones left out)."""
+        return parse_qs(self.query_string)
 
     def arg(self, name: str) -> str:
         """The query-string parameter `name` (its first value), "" when absent."""
