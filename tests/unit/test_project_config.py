@@ -57,10 +57,24 @@ def test_unknown_version_lists_the_supported_ones(tmp_path):
     ('[targets.prod]\nregion = "us-east-1"\n', "needs environment_name"),
     ('[environment\n', "not valid TOML"),
     ('[environment]\nregion = "mars"\n', "environment.region"),
+    ('[environment]\nname = "1st-env"\n', "not a valid MWAA environment name"),
+    (f'[environment]\nname = "{"a" * 81}"\n', "not a valid MWAA environment name"),
+    ('[targets.prod]\nenvironment_name = "prod env"\nregion = "us-east-1"\n',
+     "targets.prod.environment_name"),
 ])
 def test_bad_settings_get_a_clear_error(tmp_path, text, fragment):
     with pytest.raises(ProjectConfigError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         load_project(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize("name, accepted", [
+    ("MwaaEnvironment", True), ("a", True), ("a-b_C9", True), ("a" * 80, True),
+    ("a" * 81, False), ("9lives", False), ("", False), ("with space", False),
+])
+def test_environment_names_follow_botocore_s_mwaa_model(name, accepted):
+    from mwaa_kit.catalog.api_model import accepts
+
+    assert accepts("EnvironmentName", name) is accepted
 
 
 def test_the_package_metadata_names_its_licence_as_an_spdx_string():
