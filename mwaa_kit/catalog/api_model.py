@@ -23,3 +23,9 @@ def accepts(shape: str, value: str) -> bool:
     pattern, shortest, longest = _shape_rules(shape)
     return (bool(pattern.fullmatch(value)) and len(value) >= shortest
             and (longest is None or len(value) <= longest))
+
+
+def source_bucket(environment: dict) -> str:
+    """The source bucket's name, from an environment as GetEnvironment returns it (its
+    SourceBucketArn, arn:aws:s3:::NAME)."""
+    return environment["SourceBucketArn"].split(":::", 1)[1]

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mwaa_kit.catalog.api_model import source_bucket
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project, PromotionTarget
 from mwaa_kit.release import history
@@ -164,7 +165,7 @@ def rollback(project: Project, target: PromotionTarget, clients: Clients, *,
     if environment["Status"] not in ("AVAILABLE", "UPDATE_FAILED"):
         raise PromotionError(f"{target.environment_name} is {environment['Status']}; a "
                              "rollback needs it AVAILABLE or UPDATE_FAILED")
-    bucket = environment["SourceBucketArn"].split(":::", 1)[1]
+    bucket = source_bucket(environment)
     prefix = dag_prefix(environment)
     all_records = history.records(clients.s3, bucket)
     current_dags = dag_versions(clients.s3, bucket, prefix)

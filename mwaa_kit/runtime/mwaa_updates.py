@@ -31,6 +31,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from mwaa_kit import catalog
+from mwaa_kit.catalog.api_model import source_bucket
 from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, prepare
 from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 from mwaa_kit.emulators.mwaa.dagsync import sync_once
@@ -47,7 +48,7 @@ BUNDLE_OBJECTS = (
 def fetch_bundle(s3, environment: dict, destination: Path, with_dags: bool = True) -> Bundle:
     """The environment's bundle, downloaded to `destination`; `with_dags=False` leaves its
     dags/ folder empty, for a runtime whose DAG folder is kept in sync on its own."""
-    bucket = environment["SourceBucketArn"].split(":::", 1)[1]
+    bucket = source_bucket(environment)
     if destination.exists():
         shutil.rmtree(destination)
     dags_dir = destination / "dags"
