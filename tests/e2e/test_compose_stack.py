@@ -181,6 +181,16 @@ def test_the_example_dag_runs_on_celery_workers(stack):
     assert len([o for o in listing.get("Contents", []) if "/opportunity/" in o["Key"]]) == 6
 
 
+def test_status_logs_and_airflow_reach_the_stack_through_the_one_interface(stack):
+    status = json.loads(_cli("status", "--format", "json", project=stack).stdout)
+    assert status["runtime"] == "compose" and status["running"]
+    assert {"scheduler", "webserver", "worker"} <= {c["name"] for c in status["components"]}
+    assert _cli("logs", project=stack).stdout.split()  # the services, with their containers
+    assert _cli("logs", "scheduler", "-n", "3", project=stack).stdout.strip()
+    listed = _cli("airflow", "dags", "list", "-o", "plain", project=stack).stdout
+    assert "salesforce_to_s3" in listed
+
+
 def test_a_killed_worker_s_task_is_retried_on_the_other_and_completes(stack):
     stub = f"https://127.0.0.1:{_state(stack)['ports']['salesforce']}"
     ca = _stub_ca(stack)

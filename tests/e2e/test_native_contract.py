@@ -201,6 +201,21 @@ def test_a_new_dag_file_is_picked_up_by_the_running_scheduler(running_project):
     assert seen, "the scheduler never registered dags/added_later.py"
 
 
+def test_airflow_runs_any_cli_command_in_the_environment(running_project):
+    listed = run_cli("airflow", "dags", "list", "-o", "plain", project=running_project,
+                     check=True).stdout
+    assert "contract_checks" in listed
+    # The variable the seed put in the emulated Secrets Manager, read through MWAA's
+    # secrets backend as a task would read it.
+    variable = run_cli("airflow", "variables", "get", "greeting_target",
+                       project=running_project)
+    assert variable.returncode == 0, variable.stdout + variable.stderr
+    assert "world" in variable.stdout
+    missing = run_cli("airflow", "variables", "get", "no_such_variable",
+                      project=running_project)
+    assert missing.returncode == 1 and "does not exist" in missing.stdout
+
+
 def test_logs_lists_components_and_prints_one(running_project):
     listing = run_cli("logs", project=running_project, check=True).stdout
     assert {"scheduler", "dag-processor", "postgres", "aws"} <= {
