@@ -1,3 +1,6 @@
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from mwaa_kit import catalog
@@ -65,9 +68,6 @@ def test_bad_settings_get_a_clear_error(tmp_path, text, fragment):
 
 def test_the_package_metadata_names_its_licence_as_an_spdx_string():
     # A license table is deprecated by setuptools, whose builds of it stop on 2027-02-18.
-    import tomllib
-    from pathlib import Path
-
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml")
                               .read_text())
     assert pyproject["project"]["license"] == "Apache-2.0"
