@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mwaa_kit import catalog
+from mwaa_kit.catalog import api_model
 from mwaa_kit.errors import KitError
 
 CONFIG_FILE = "mwaa-kit.toml"
 STATE_DIR = ".mwaa-kit"
 AWS_EMULATORS = ("moto", "localstack")
 # MWAA environment names: letters first, then letters, digits, '-' and '_', up to 80.
-_ENV_NAME = re.compile(r"^[a-zA-Z][0-9a-zA-Z_-]{0,79}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _CONFIG_OPTION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
@@ -116,7 +116,7 @@ def _project_from_toml(root: Path, path: Path, data: dict) -> Project:
     )
     settings: dict = {}
     if "name" in env:
-        settings["environment_name"] = _match(path, "environment.name", env["name"], _ENV_NAME)
+        settings["environment_name"] = _environment_name(path, "environment.name", env["name"])
     if "airflow_version" in env:
         version = str(env["airflow_version"])
         try:
@@ -182,8 +182,8 @@ def _target(path: Path, name: str, table: object) -> PromotionTarget:
             raise ProjectConfigError(f"{path}: [{where}] needs {required}.")
     return PromotionTarget(
         name=name,
-        environment_name=_match(
-            path, f"{where}.environment_name", table["environment_name"], _ENV_NAME
+        environment_name=_environment_name(
+            path, f"{where}.environment_name", table["environment_name"]
         ),
         region=_match(path, f"{where}.region", table["region"], _REGION),
         profile=table.get("profile"),
@@ -201,6 +201,14 @@ def _table(path: Path, data: dict, name: str) -> dict:
 def _match(path: Path, where: str, value: object, pattern: re.Pattern) -> str:
     if not isinstance(value, str) or not pattern.match(value):
         raise ProjectConfigError(f"{path}: {where} = {value!r} is not valid.")
+    return value
+
+
+def _environment_name(path: Path, where: str, value: object) -> str:
+    if not isinstance(value, str) or not api_model.accepts("EnvironmentName", value):
+        raise ProjectConfigError(
+            f"{path}: {where} = {value!r} is not a valid MWAA environment name.",
+            hint="A letter, then letters, digits, '-' or '_'; 80 characters at most.")
     return value
 
 

@@ -6,15 +6,18 @@ import os
 from pathlib import Path
 
 import click
-from botocore.exceptions import ClientError
 
 from mwaa_kit.cli.output import console, friendly_errors, project_option
-from mwaa_kit.emulators.mwaa.backend import MwaaError
+from mwaa_kit.emulators.mwaa.exceptions import MwaaError
 from mwaa_kit.emulators.mwaa.server import client_environment, make_backend, s3_client
 from mwaa_kit.emulators.mwaa.server import serve as serve_api
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import cache_dir, load_project
-from mwaa_kit.runtime.mwaa_updates import ContractApplier
+from mwaa_kit.runtime.mwaa_updates import (
+    ContractApplier,
+    create_request,
+    ensure_versioned_bucket,
+)
 from mwaa_kit.runtime.processes import free_port
 from mwaa_kit.runtime.select import running_environment
 
@@ -78,27 +81,13 @@ def _local_s3_endpoint(project) -> str:
 
 
 def _create_project_environment(backend, project, bucket: str) -> None:
-    try:
-        backend.s3.head_bucket(Bucket=bucket)
-    except ClientError:
-        backend.s3.create_bucket(Bucket=bucket)
-    backend.s3.put_bucket_versioning(Bucket=bucket,
-                                     VersioningConfiguration={"Status": "Enabled"})
+    """The project's environment on `bucket`, AVAILABLE at once (unless it exists)."""
+    ensure_versioned_bucket(backend.s3, bucket)
     if project.environment_name in backend.list_environments(project.region):
         return
-    delay, backend.create_delay = backend.create_delay, 0.0
     try:
-        backend.create_environment(project.region, project.environment_name, {
-            "ExecutionRoleArn": "arn:aws:iam::123456789012:role/mwaa-kit-local",
-            "SourceBucketArn": f"arn:aws:s3:::{bucket}", "DagS3Path": "dags",
-            "NetworkConfiguration": {"SubnetIds": ["subnet-local-a", "subnet-local-b"],
-                                     "SecurityGroupIds": ["sg-local"]},
-            "AirflowVersion": project.airflow_version,
-            "EnvironmentClass": project.environment_class,
-            "AirflowConfigurationOptions": project.airflow_config,
-        })
+        backend.create_environment(project.region, project.environment_name,
+                                   create_request(project, bucket))
     except MwaaError as error:
         raise KitError(f"cannot create {project.environment_name}: {error}") from None
-    finally:
-        backend.create_delay = delay
-    backend.tick()
+    backend.advance(project.region, project.environment_name)

@@ -13,6 +13,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from mwaa_kit.catalog.api_model import source_bucket
+
 # bundle file -> (environment path member, version member, default key in the bucket)
 BUNDLE_FILES = {
     "plugins.zip": ("PluginsS3Path", "PluginsS3ObjectVersion", "plugins.zip"),
@@ -97,11 +99,6 @@ def md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def bucket_of(environment: dict) -> str:
-    """The source bucket's name, from the environment's SourceBucketArn."""
-    return environment["SourceBucketArn"].split(":::", 1)[1]
-
-
 def dag_prefix(environment: dict) -> str:
     """The environment's DAG folder as a key prefix ending in one slash (`dags/` by default)."""
     return environment.get("DagS3Path", "dags").strip("/") + "/"
@@ -140,7 +137,7 @@ def make_plan(s3, environment: dict, dags_dir: Path, dist: Path,
               config: dict[str, str]) -> Plan:
     """Compare dags/, the files packaged in `dist` and the options `config` with what
     `environment` runs now; it only reads the bucket (list, HEAD), never changes it."""
-    bucket = bucket_of(environment)
+    bucket = source_bucket(environment)
     prefix = dag_prefix(environment)
     plan = Plan(environment=environment["Name"], bucket=bucket, dag_prefix=prefix,
                 config=dict(config))

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from mwaa_kit.catalog.api_model import source_bucket
 from mwaa_kit.checks.runner import validate as run_checks
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project, PromotionTarget
@@ -172,7 +173,7 @@ def rollback(project: Project, target: PromotionTarget, clients: Clients, *,
     if environment["Status"] not in ("AVAILABLE", "UPDATE_FAILED"):
         raise PromotionError(f"{target.environment_name} is {environment['Status']}; a "
                              "rollback needs it AVAILABLE or UPDATE_FAILED")
-    bucket = environment["SourceBucketArn"].split(":::", 1)[1]
+    bucket = source_bucket(environment)
     prefix = dag_prefix(environment)
     all_records = history.records(clients.s3, bucket)
     current_dags = dag_versions(clients.s3, bucket, prefix)

@@ -31,6 +31,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from mwaa_kit import catalog
+from mwaa_kit.catalog.api_model import source_bucket
 from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, prepare
 from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 from mwaa_kit.emulators.mwaa.dagsync import sync_once
@@ -47,7 +48,7 @@ BUNDLE_OBJECTS = (
 def fetch_bundle(s3, environment: dict, destination: Path, with_dags: bool = True) -> Bundle:
     """The environment's bundle, downloaded to `destination`; `with_dags=False` leaves its
     dags/ folder empty, for a runtime whose DAG folder is kept in sync on its own."""
-    bucket = environment["SourceBucketArn"].split(":::", 1)[1]
+    bucket = source_bucket(environment)
     if destination.exists():
         shutil.rmtree(destination)
     dags_dir = destination / "dags"
@@ -99,6 +100,28 @@ class ContractApplier:
             self.then(prepared, bundle, environment)
 
 
+def ensure_versioned_bucket(s3, bucket: str) -> None:
+    """The bucket, created if missing, with versioning on (MWAA refuses a source bucket
+    without it)."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+def create_request(project, bucket: str) -> dict:
+    """CreateEnvironment's request for the project's local environment on `bucket`: its
+    version, class and Airflow options, with a local role and network."""
+    return {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/mwaa-kit-local",
+            "SourceBucketArn": f"arn:aws:s3:::{bucket}", "DagS3Path": "dags",
+            "NetworkConfiguration": {"SubnetIds": ["subnet-local-a", "subnet-local-b"],
+                                     "SecurityGroupIds": ["sg-local"]},
+            "AirflowVersion": project.airflow_version,
+            "EnvironmentClass": project.environment_class,
+            "AirflowConfigurationOptions": dict(project.airflow_config)}
+
+
 def bootstrap(project, s3, state_dir: Path, bucket: str | None = None,
               fresh: bool = False, webserver_hostname: str | None = None) -> dict:
     """Make the project's local environment an emulated MWAA environment: a versioned source
@@ -108,11 +131,7 @@ def bootstrap(project, s3, state_dir: Path, bucket: str | None = None,
     now, whatever an earlier run left in the state (its bucket may be gone with the AWS
     emulator's memory). Returns the environment."""
     bucket = bucket or f"{project.environment_name.lower().replace('_', '-')}-mwaa-source"
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError:
-        s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    ensure_versioned_bucket(s3, bucket)
     backend = MwaaBackend(state_dir, s3, create_delay=0.0,
                           webserver_hostname=webserver_hostname)
     if project.environment_name in backend.list_environments(project.region):
@@ -121,13 +140,7 @@ def bootstrap(project, s3, state_dir: Path, bucket: str | None = None,
         backend.forget_environment(project.region, project.environment_name)
     for relative, path in local_dags(project.dags_dir).items():
         s3.put_object(Bucket=bucket, Key=f"dags/{relative}", Body=path.read_bytes())
-    body = {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/mwaa-kit-local",
-            "SourceBucketArn": f"arn:aws:s3:::{bucket}", "DagS3Path": "dags",
-            "NetworkConfiguration": {"SubnetIds": ["subnet-local-a", "subnet-local-b"],
-                                     "SecurityGroupIds": ["sg-local"]},
-            "AirflowVersion": project.airflow_version,
-            "EnvironmentClass": project.environment_class,
-            "AirflowConfigurationOptions": dict(project.airflow_config)}
+    body = create_request(project, bucket)
     with tempfile.TemporaryDirectory(prefix="mwaa-kit-bootstrap-") as scratch:
         dist = Path(scratch)
         package(project, dist)

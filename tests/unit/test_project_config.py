@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from mwaa_kit import catalog
+from mwaa_kit.catalog.api_model import accepts
 from mwaa_kit.project import ProjectConfigError, load_project
 
 
@@ -60,10 +61,22 @@ def test_unknown_version_lists_the_supported_ones(tmp_path):
     ('[targets.prod]\nregion = "us-east-1"\n', "needs environment_name"),
     ('[environment\n', "not valid TOML"),
     ('[environment]\nregion = "mars"\n', "environment.region"),
+    ('[environment]\nname = "1st-env"\n', "not a valid MWAA environment name"),
+    (f'[environment]\nname = "{"a" * 81}"\n', "not a valid MWAA environment name"),
+    ('[targets.prod]\nenvironment_name = "prod env"\nregion = "us-east-1"\n',
+     "targets.prod.environment_name"),
 ])
 def test_bad_settings_get_a_clear_error(tmp_path, text, fragment):
     with pytest.raises(ProjectConfigError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         load_project(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize("name, accepted", [
+    ("MwaaEnvironment", True), ("a", True), ("a-b_C9", True), ("a" * 80, True),
+    ("a" * 81, False), ("9lives", False), ("", False), ("with space", False),
+])
+def test_environment_names_follow_botocore_s_mwaa_model(name, accepted):
+    assert accepts("EnvironmentName", name) is accepted
 
 
 def test_the_package_metadata_names_its_licence_as_an_spdx_string():

@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from mwaa_kit.emulators.mwaa import models
-from mwaa_kit.emulators.mwaa.exceptions import MwaaError, NotSupportedError, ValidationError
-from mwaa_kit.emulators.mwaa.transitions import StateManager, Transition, due
+from mwaa_kit.emulators.mwaa.exceptions import NotSupportedError, ValidationError
+from mwaa_kit.emulators.mwaa.transitions import StateManager, due
 
 STATE_FILE = "environments.json"
-# MwaaError too: callers of the backend (`mwaa-kit mwaa serve`) catch it from here.
-__all__ = ["STATE_FILE", "ApplyHook", "MwaaBackend", "MwaaError"]
+__all__ = ["STATE_FILE", "ApplyHook", "MwaaBackend"]
 
 # The hook that applies an environment's bundle to something real (the local Airflow):
 # called with the environment as it would be after the update; raising fails the update.
@@ -57,16 +56,6 @@ class MwaaBackend:
         self._lock = threading.RLock()
         self._busy: set[str] = set()  # keys whose pending change is being completed
         self._state = self._load()
-
-    @property
-    def create_delay(self) -> float:
-        """The seconds an environment created from now on stays CREATING (0 unless creates are
-        time-based)."""
-        return self.transitions.model("create").seconds
-
-    @create_delay.setter
-    def create_delay(self, seconds: float) -> None:
-        self.transitions.set_transition(Transition(seconds=seconds), ("create",))
 
     # -- persistence -------------------------------------------------------------------
 

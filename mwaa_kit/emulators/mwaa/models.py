@@ -15,11 +15,11 @@ import uuid
 from botocore.exceptions import ClientError
 
 from mwaa_kit import catalog
+from mwaa_kit.catalog import api_model
 from mwaa_kit.emulators.mwaa.exceptions import NotFoundError, ValidationError
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
-_NAME = re.compile(r"^[a-zA-Z][0-9a-zA-Z_-]{0,79}$")
 _BUCKET_ARN = re.compile(r"^arn:aws(-[a-z]+)?:s3:::([a-z0-9.\-]+)$")
 _ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 _ENV_ARN = re.compile(r"^arn:aws(-[a-z]+)?:airflow:([a-z0-9\-]+):(\d{12}):environment/(\w[\w-]*)$")
@@ -66,7 +66,7 @@ def not_found(name: str) -> NotFoundError:
 
 def check_create_request(name: str, body: dict) -> None:
     """CreateEnvironment's first refusals: a bad name, or a required member missing."""
-    if not _NAME.match(name):
+    if not api_model.accepts("EnvironmentName", name):
         raise ValidationError(f"Environment name {name!r} is not valid: a letter, then up to "
                               "79 letters, digits, '-' or '_'.")
     for required in _REQUIRED:

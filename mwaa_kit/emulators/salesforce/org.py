@@ -10,7 +10,12 @@ from pathlib import Path
 
 from mwaa_kit.emulators.salesforce import generator
 from mwaa_kit.emulators.salesforce.models.records import coerce, derived
-from mwaa_kit.emulators.salesforce.schema import apply_objects_file, salesforce_id, standard_objects
+from mwaa_kit.emulators.salesforce.schema import (
+    apply_objects_file,
+    find_object,
+    salesforce_id,
+    standard_objects,
+)
 from mwaa_kit.emulators.salesforce.soql.dates import to_storage
 from mwaa_kit.emulators.salesforce.store import Store
 
@@ -90,8 +95,7 @@ def load_fixtures(store: Store, path: Path, sobject: str | None = None,
     stamp = to_storage(moment)
     loaded = 0
     for name, records in data.items():
-        sobject_def = next((o for o in store.objects.values()
-                            if o.name.lower() == name.lower()), None)
+        sobject_def = find_object(store.objects, name)
         if sobject_def is None:
             raise ValueError(f"{path}: unknown object {name!r}; known: "
                              f"{', '.join(store.objects)}")

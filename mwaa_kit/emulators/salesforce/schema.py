@@ -205,6 +205,13 @@ class SObject:
         }
 
 
+def find_object(objects: dict[str, SObject], name: str) -> SObject | None:
+    """The object `name` names, case-insensitively as Salesforce matches object names in
+    URLs, SOQL and fixtures; None when there is none."""
+    lowered = name.lower()
+    return next((o for o in objects.values() if o.name.lower() == lowered), None)
+
+
 def _system_fields() -> tuple[Field, ...]:
     return (
         Field("Id", "id", nillable=False),
@@ -352,9 +359,3 @@ def apply_objects_file(objects: dict[str, SObject], path: Path) -> dict[str, SOb
                                  f"object {fld.reference_to}")
     return link_children(result)
 
-
-def load_custom_objects(path: Path) -> list[SObject]:
-    """The custom objects (only) that `path` declares."""
-    standard = standard_objects()
-    return [o for name, o in apply_objects_file(standard, path).items()
-            if name not in standard]

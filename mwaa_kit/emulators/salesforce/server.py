@@ -90,17 +90,18 @@ class Handler(BaseHTTPRequestHandler):
         try:
             route = urls.resolve(request)
             internal = request.path.startswith("/__admin") or request.path == "/health"
-            if not internal:
-                rule = self.stub.faults.pick(request.path, route.subject(request))
-                if rule is not None and rule.kind in _FAULT_ERRORS:
+            rule = None if internal else self.stub.faults.pick(request.path,
+                                                               route.subject(request))
+            if rule is not None:
+                if rule.kind in _FAULT_ERRORS:
                     return refusal(_FAULT_ERRORS[rule.kind])
-                if rule is not None and rule.kind == "drop":
+                if rule.kind == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return None
-                if rule is not None and rule.kind == "latency":
+                if rule.kind == "latency":
                     time.sleep(rule.seconds)
-                self._truncate = rule is not None and rule.kind == "truncate"
+                self._truncate = rule.kind == "truncate"
             return urls.answer(route, request)
         except (ApiError, SoqlError, InvalidQueryLocator) as error:
             return refusal(error)

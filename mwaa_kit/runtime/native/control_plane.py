@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mwaa_kit.catalog.api_model import source_bucket
 from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
 from mwaa_kit.emulators.mwaa.dagsync import sync_once
 from mwaa_kit.emulators.mwaa.server import s3_client
@@ -46,7 +47,7 @@ def start(project, aws_endpoint: str, port: int, ui_url: str, dags_from: str,
     hostname = ui_url.removeprefix("http://")
     environment = bootstrap(project, s3, state_dir(project), fresh=True,
                             webserver_hostname=hostname)
-    bucket = environment["SourceBucketArn"].split(":::", 1)[1]
+    bucket = source_bucket(environment)
     records = [services.start_mwaa_api(
         log_dir / "mwaa.log", port, aws_endpoint, state_dir(project),
         update_delay=UPDATE_DELAY, env=_kit_env(), apply="native",

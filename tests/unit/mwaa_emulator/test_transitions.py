@@ -58,9 +58,11 @@ def test_time_based_transitions_are_the_default(tmp_path, s3, bucket):
     slow.create_environment("us-east-1", "Env1", body)
     for _ in range(3):  # reads do not end a time-based create
         assert slow.get_environment("us-east-1", "Env1")["Status"] == "CREATING"
-    slow.create_delay = 0.0  # as `mwaa-kit mwaa serve` creates the project's environment
+    # A change follows the model it began under: Env2 created under zero seconds ends
+    # at once though the default is back to an hour.
+    slow.transitions.set_transition(Transition(seconds=0.0), ("create",))
     slow.create_environment("us-east-1", "Env2", body)
-    slow.create_delay = 3600
+    slow.transitions.set_transition(Transition(seconds=3600), ("create",))
     assert slow.get_environment("us-east-1", "Env2")["Status"] == "AVAILABLE"
     assert slow.get_environment("us-east-1", "Env1")["Status"] == "CREATING"
     assert slow.advance("us-east-1", "Env1") == "AVAILABLE"

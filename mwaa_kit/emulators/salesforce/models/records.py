@@ -11,7 +11,7 @@ import threading
 from datetime import datetime
 
 from mwaa_kit.emulators.salesforce.exceptions import ApiError, MultipleRecords, not_found
-from mwaa_kit.emulators.salesforce.schema import Field, SObject, salesforce_id
+from mwaa_kit.emulators.salesforce.schema import Field, SObject, find_object, salesforce_id
 from mwaa_kit.emulators.salesforce.soql import dates
 from mwaa_kit.emulators.salesforce.store import Store
 
@@ -96,8 +96,7 @@ class Records:
     def sobject(self, name: str) -> SObject:
         """The object `name` names, case-insensitively as Salesforce matches; 404 NOT_FOUND
         when the org has none."""
-        found = next((o for o in self.store.objects.values()
-                      if o.name.lower() == name.lower()), None)
+        found = find_object(self.store.objects, name)
         if found is None:
             raise not_found()
         return found
@@ -109,7 +108,7 @@ class Records:
             raise not_found()
         return current
 
-    def live(self, sobject: SObject, record_id: str) -> dict:
+    def _live(self, sobject: SObject, record_id: str) -> dict:
         """The record a write or delete targets; 404 NOT_FOUND when unknown, 404
         ENTITY_IS_DELETED once deleted, as Salesforce tells the two apart."""
         current = self.store.get(sobject.name, record_id, include_deleted=True)
@@ -136,12 +135,12 @@ class Records:
     def update(self, sobject: SObject, record_id: str, data) -> None:
         """Apply a client's changes to a live record, stamping LastModifiedDate and
         SystemModstamp as Salesforce does."""
-        self._update(sobject, self.live(sobject, record_id), data)
+        self._update(sobject, self._live(sobject, record_id), data)
 
     def delete(self, sobject: SObject, record_id: str) -> None:
         """Soft delete: IsDeleted and a new SystemModstamp, so queryAll and deleted/ still
         see the record."""
-        current = self.live(sobject, record_id)
+        current = self._live(sobject, record_id)
         self.store.update(sobject.name, current["Id"],
                           {"IsDeleted": 1, "SystemModstamp": dates.to_storage(self.store.now())})
 

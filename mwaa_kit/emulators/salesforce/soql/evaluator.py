@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from mwaa_kit.emulators.salesforce.schema import Field, SObject
+from mwaa_kit.emulators.salesforce.schema import Field, SObject, find_object
 from mwaa_kit.emulators.salesforce.soql import dates
 from mwaa_kit.emulators.salesforce.soql.errors import (
     SoqlError,
@@ -52,8 +52,7 @@ class _Compiler:
         self.params: list = []
 
     def sobject(self, name: str) -> SObject:
-        found = next((o for o in self.objects.values() if o.name.lower() == name.lower()),
-                     None)
+        found = find_object(self.objects, name)
         if found is None:
             raise invalid_type(name)
         return found
