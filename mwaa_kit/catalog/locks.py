@@ -31,7 +31,7 @@ def find_uv() -> str:
     if found:
         return found
     try:
-        from uv import find_uv_bin
+        from uv import find_uv_bin  # noqa: PLC0415 — fallback when no uv is on PATH
     except ImportError as error:  # pragma: no cover - uv is a dependency of the kit
         raise SystemExit("uv is needed to resolve a lock: pip install uv") from error
     return find_uv_bin()

@@ -9,9 +9,16 @@ import click
 
 from mwaa_kit.cli.output import console, friendly_errors, project_option
 from mwaa_kit.emulators.mwaa.exceptions import MwaaError
+from mwaa_kit.emulators.mwaa.server import client_environment, make_backend, s3_client
+from mwaa_kit.emulators.mwaa.server import serve as serve_api
 from mwaa_kit.errors import KitError
-from mwaa_kit.project import load_project
-from mwaa_kit.runtime.mwaa_updates import create_request, ensure_versioned_bucket
+from mwaa_kit.project import cache_dir, load_project
+from mwaa_kit.runtime.mwaa_updates import (
+    ContractApplier,
+    create_request,
+    ensure_versioned_bucket,
+)
+from mwaa_kit.runtime.processes import free_port
 from mwaa_kit.runtime.select import running_environment
 
 DEFAULT_PORT = 8300
@@ -43,19 +50,11 @@ def mwaa():
 def serve(project_dir, port, s3_endpoint, state_dir, create_delay, update_delay, apply_mode,
           environment_bucket):
     """Serve the MWAA API on 127.0.0.1 until Ctrl-C; prints what clients need."""
-    from mwaa_kit.emulators.mwaa.server import client_environment, make_backend
-    from mwaa_kit.emulators.mwaa.server import serve as run
-    from mwaa_kit.runtime.processes import free_port
-
     project = load_project(project_dir)
     s3_endpoint = s3_endpoint or _local_s3_endpoint(project)
     state_dir = state_dir or project.state_dir / "mwaa"
     apply = None
     if apply_mode == "contract":
-        from mwaa_kit.emulators.mwaa.server import s3_client
-        from mwaa_kit.project import cache_dir
-        from mwaa_kit.runtime.mwaa_updates import ContractApplier
-
         apply = ContractApplier(s3_client(s3_endpoint, project.region), state_dir / "apply",
                                 cache_dir())
     backend = make_backend(s3_endpoint, state_dir, create_delay, update_delay, apply=apply)
@@ -67,7 +66,7 @@ def serve(project_dir, port, s3_endpoint, state_dir, create_delay, update_delay,
     for name, value in client_environment(endpoint, project.region).items():
         console.print(f"  export {name}={value}", highlight=False, soft_wrap=True)
     console.print(f"  aws mwaa list-environments   (S3: {s3_endpoint})")
-    run(port, s3_endpoint, state_dir, backend=backend)
+    serve_api(port, s3_endpoint, state_dir, backend=backend)
 
 
 def _local_s3_endpoint(project) -> str:

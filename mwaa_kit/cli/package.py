@@ -16,6 +16,8 @@ from mwaa_kit.cli.output import (
 )
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
+from mwaa_kit.release.package import PackageError
+from mwaa_kit.release.package import package as build
 
 
 @click.command()
@@ -32,9 +34,6 @@ from mwaa_kit.project import load_project
 def package(project_dir, dist_dir, wheels, output_format, quiet):
     """Build the artifacts MWAA consumes into dist/: a deterministic plugins.zip (same
     inputs, same bytes), requirements.txt with its constraints line, and startup.sh."""
-    from mwaa_kit.release.package import PackageError
-    from mwaa_kit.release.package import package as build
-
     project = load_project(project_dir)
     dist = (dist_dir or project.root / "dist").resolve()
     with progress("Packaging for MWAA", quiet or output_format == "json") as report:

@@ -6,6 +6,7 @@ import functools
 import sys
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.table import Table
 
 from mwaa_kit.cli.output import (
@@ -18,6 +19,15 @@ from mwaa_kit.cli.output import (
 )
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import load_project
+from mwaa_kit.release import history as records
+from mwaa_kit.release import promote as promotion
+from mwaa_kit.release.connect import (
+    LOCAL_TARGET,
+    connect,
+    connect_local,
+    resolve_target,
+    target_from_stack,
+)
 from mwaa_kit.runtime.select import running_environment
 
 _ACTION_COLOURS = {"upload": "green", "delete": "red", "update": "yellow", "restore": "cyan",
@@ -63,8 +73,6 @@ def _release_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             return command(*args, **kwargs)
         except (BotoCoreError, ClientError) as error:
@@ -78,14 +86,6 @@ def _release_errors(command):
 
 
 def _connect(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url):
-    from mwaa_kit.release.connect import (
-        LOCAL_TARGET,
-        connect,
-        connect_local,
-        resolve_target,
-        target_from_stack,
-    )
-
     project = load_project(project_dir)
     if target_name == LOCAL_TARGET and LOCAL_TARGET not in project.targets and not stack_name:
         local = running_environment(project)
@@ -113,15 +113,13 @@ def promote(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url,
     """Promote the project to an MWAA environment: validate, package, plan against what the
     environment runs, upload only what changed, and update the environment only when
     plugins.zip, requirements.txt, startup.sh or configuration options changed."""
-    from mwaa_kit.release.promote import promote as run
-
     project, target, clients = _connect(project_dir, target_name, stack_name, endpoint_url,
                                         s3_endpoint_url)
     with progress(f"Promoting to {target.environment_name} ({target.region})",
                   quiet or output_format == "json") as report:
-        outcome = run(project, target, clients, dry_run=dry_run, validate=not skip_validate,
-                      poll_interval=poll_interval, timeout=timeout, break_lock=break_lock,
-                      report=report)
+        outcome = promotion.promote(project, target, clients, dry_run=dry_run,
+                                    validate=not skip_validate, poll_interval=poll_interval,
+                                    timeout=timeout, break_lock=break_lock, report=report)
     _finish(outcome, output_format)
 
 
@@ -137,15 +135,13 @@ def rollback(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url
              output_format, record_id, dry_run, poll_interval, timeout, break_lock, quiet):
     """Re-apply an earlier promotion record: its DAG object versions, its plugins.zip,
     requirements.txt and startup.sh versions and its configuration options."""
-    from mwaa_kit.release.promote import rollback as run
-
     project, target, clients = _connect(project_dir, target_name, stack_name, endpoint_url,
                                         s3_endpoint_url)
     with progress(f"Rolling back {target.environment_name}",
                   quiet or output_format == "json") as report:
-        outcome = run(project, target, clients, to=record_id, dry_run=dry_run,
-                      poll_interval=poll_interval, timeout=timeout, break_lock=break_lock,
-                      report=report)
+        outcome = promotion.rollback(project, target, clients, to=record_id, dry_run=dry_run,
+                                     poll_interval=poll_interval, timeout=timeout,
+                                     break_lock=break_lock, report=report)
     _finish(outcome, output_format)
 
 
@@ -157,12 +153,9 @@ def rollback(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url
 def history(project_dir, target_name, stack_name, endpoint_url, s3_endpoint_url,
             output_format, limit):
     """List the promotions and rollbacks recorded in the environment's bucket."""
-    from mwaa_kit.release import history as records
-    from mwaa_kit.release.promote import get_environment
-
     _, target, clients = _connect(project_dir, target_name, stack_name, endpoint_url,
                                   s3_endpoint_url)
-    environment = get_environment(clients, target)
+    environment = promotion.get_environment(clients, target)
     bucket = environment["SourceBucketArn"].split(":::", 1)[1]
     found = records.records(clients.s3, bucket)[:limit]
     if output_format == "json":

@@ -9,6 +9,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from mwaa_kit.checks.install import install_requirements
+from mwaa_kit.checks.runner import validate as run_checks
+from mwaa_kit.checks.startup import run_script
 from mwaa_kit.cli.output import (
     console,
     friendly_errors,
@@ -17,6 +20,7 @@ from mwaa_kit.cli.output import (
     project_option,
     stdout,
 )
+from mwaa_kit.contract.startup import StartupScriptError
 from mwaa_kit.project import load_project
 
 _COLOURS = {"error": "red", "warning": "yellow", "info": "dim"}
@@ -47,8 +51,6 @@ def validate(project_dir, only, output_format, junit_xml, parse_budget, show_inf
     DAGs are parsed in the environment's own virtualenv (the one `up` uses), in
     parallel across cores; requirements are resolved as a dry run (nothing installed).
     """
-    from mwaa_kit.checks.runner import validate as run_checks
-
     project = load_project(project_dir)
     with progress(f"Validating against MWAA's Airflow {project.airflow_version}",
                   quiet or output_format == "json") as report:
@@ -121,8 +123,6 @@ def _note(result) -> str:
 def test_requirements(project_dir, output_format, quiet):
     """Really install requirements.txt as MWAA would (Python, constraints, essential pins,
     the startup script's environment, the 9-minute limit) into a throwaway virtualenv."""
-    from mwaa_kit.checks.install import install_requirements
-
     project = load_project(project_dir)
     with progress("Installing requirements.txt into a scratch virtualenv",
                   quiet or output_format == "json") as report:
@@ -161,9 +161,6 @@ def test_requirements(project_dir, output_format, quiet):
 def test_startup_script(project_dir, component, output_format):
     """Source requirements/startup.sh as MWAA does, in a scratch environment with MWAA's
     variables and 5-minute limit; show its exit status, output and exports."""
-    from mwaa_kit.checks.startup import run_script
-    from mwaa_kit.contract.startup import StartupScriptError
-
     project = load_project(project_dir)
     if not project.startup_script.exists():
         stdout.print(f"No startup script ({project.startup_script} does not exist)")

@@ -13,6 +13,11 @@ import getpass
 import os
 from dataclasses import dataclass
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import PromotionTarget
 
@@ -45,8 +50,6 @@ def connect(target: PromotionTarget, endpoint_url: str | None = None,
 
 def _clients(session, identity: str, endpoint_url: str | None,
              s3_endpoint_url: str | None) -> Clients:
-    from botocore.config import Config
-
     overridden = bool(endpoint_url or os.environ.get("AWS_ENDPOINT_URL_MWAA")
                       or os.environ.get("AWS_ENDPOINT_URL"))
     config = Config(inject_host_prefix=False) if overridden else None
@@ -58,10 +61,6 @@ def _clients(session, identity: str, endpoint_url: str | None,
 def connect_local(project, mwaa_url: str, s3_url: str) -> tuple[PromotionTarget, Clients]:
     """The local environment as a target: the project's environment on the kit's
     emulators, with the emulators' credentials (whatever AWS profile the user has)."""
-    import boto3
-
-    from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
-
     session = boto3.Session(aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                             aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
                             region_name=project.region)
@@ -74,8 +73,6 @@ def target_from_stack(stack_name: str, base: PromotionTarget | None,
                       region: str) -> PromotionTarget:
     """The environment the CDK app's stack provisioned, from its outputs (EnvironmentName,
     Region); credentials from `base` (a target's profile and role) when given."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     lookup = base or PromotionTarget(name=f"stack:{stack_name}", environment_name="unknown",
                                      region=region)
     session, _ = _session(lookup)
@@ -95,9 +92,6 @@ def target_from_stack(stack_name: str, base: PromotionTarget | None,
 
 
 def _session(target: PromotionTarget):
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
         session = boto3.Session(profile_name=target.profile, region_name=target.region)
     except BotoCoreError as error:

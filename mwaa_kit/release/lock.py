@@ -16,6 +16,8 @@ import socket
 import uuid
 from dataclasses import dataclass
 
+from botocore.exceptions import ClientError
+
 from mwaa_kit.errors import KitError
 
 LOCK_KEY = "mwaa-kit/lock"
@@ -37,8 +39,6 @@ class Lock:
 
 def acquire(s3, bucket: str, user: str, action: str, break_lock: bool = False) -> Lock:
     """Take the lock; `break_lock` first removes a lock a killed promotion left behind."""
-    from botocore.exceptions import ClientError
-
     if break_lock:
         s3.delete_object(Bucket=bucket, Key=LOCK_KEY)
 
@@ -69,8 +69,6 @@ def release(s3, lock: Lock) -> None:
 def current_holder(s3, bucket: str) -> dict | None:
     """Who holds the lock, as its object says; None when there is no lock (any S3 error reads
     so), `{"user": "unknown"}` when the object is not JSON."""
-    from botocore.exceptions import ClientError
-
     try:
         return json.loads(s3.get_object(Bucket=bucket, Key=LOCK_KEY)["Body"].read())
     except ClientError:

@@ -26,13 +26,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from botocore.exceptions import ClientError, EndpointConnectionError
+
 from mwaa_kit.catalog.api_model import source_bucket
+from mwaa_kit.checks.runner import validate as run_checks
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project, PromotionTarget
 from mwaa_kit.release import history
 from mwaa_kit.release import lock as locking
 from mwaa_kit.release.connect import Clients
-from mwaa_kit.release.plan import BUNDLE_FILES, Plan, dag_prefix, dag_versions, make_plan
+from mwaa_kit.release.package import PackageError, package
+from mwaa_kit.release.plan import (
+    BUNDLE_FILES,
+    Change,
+    Plan,
+    dag_prefix,
+    dag_versions,
+    local_dags,
+    make_plan,
+)
 
 Report = Callable[[str], None]
 TERMINAL = ("AVAILABLE", "UPDATE_FAILED", "CREATE_FAILED", "UNAVAILABLE", "DELETED")
@@ -72,8 +84,6 @@ class Outcome:
 def get_environment(clients: Clients, target: PromotionTarget) -> dict:
     """GetEnvironment of the target's environment; PromotionError naming the target when it
     does not exist or the endpoint cannot be reached."""
-    from botocore.exceptions import ClientError, EndpointConnectionError
-
     try:
         return clients.mwaa.get_environment(Name=target.environment_name)["Environment"]
     except ClientError as error:
@@ -92,8 +102,6 @@ def promote(project: Project, target: PromotionTarget, clients: Clients, *,
             report: Report = lambda message: None) -> Outcome:
     """Promote the project to `target` as the module docstring describes; `dry_run` stops after
     the plan. Raises ValidationRefused, nothing uploaded, when validate finds errors."""
-    from mwaa_kit.release.package import PackageError, package
-
     environment = get_environment(clients, target)
     _require_promotable(environment, project, target)
     dist = dist or project.state_dir / "promote" / target.name
@@ -176,7 +184,6 @@ def rollback(project: Project, target: PromotionTarget, clients: Clients, *,
     report(f"Rolling back to {chosen['id']} ({chosen['time']}, {chosen['kind']} by "
            f"{chosen['user']})")
     plan = Plan(environment=environment["Name"], bucket=bucket, dag_prefix=prefix)
-    from mwaa_kit.release.plan import Change
 
     recorded_dags = chosen.get("dags", {})
     for key, version in sorted(recorded_dags.items()):
@@ -257,8 +264,6 @@ def _require_promotable(environment: dict, project: Project, target: PromotionTa
 
 
 def _validate(project: Project, report: Report) -> list[dict]:
-    from mwaa_kit.checks.runner import validate as run_checks
-
     report(f"Validating against MWAA's Airflow {project.airflow_version}")
     outcome = run_checks(project, report=report)
     if outcome.ok:
@@ -302,15 +307,11 @@ def _upload(s3, plan: Plan, project: Project, dist: Path, report: Report,
 
 
 def _relative_dags(dags_dir: Path) -> list[str]:
-    from mwaa_kit.release.plan import local_dags
-
     return list(local_dags(dags_dir))
 
 
 def _update(clients: Clients, target: PromotionTarget, arguments: dict,
             poll_interval: float, timeout: float, report: Report) -> dict:
-    from botocore.exceptions import ClientError
-
     report(f"UpdateEnvironment {target.environment_name}: "
            + ", ".join(sorted(key for key in arguments if key.endswith(("Version", "Options")))))
     try:

@@ -11,13 +11,16 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import boto3
 import pytest
 import requests
+from simple_salesforce import Salesforce
 
+from mwaa_kit.emulators.salesforce import auth
 from mwaa_kit.runtime.processes import free_port
 from tests.e2e.conftest import E2E_ROOT, run_cli, write_project
 
@@ -300,8 +303,6 @@ def _failed_task_logs(output: str) -> str:
 
 
 def _python():
-    import sys
-
     return sys.executable
 
 
@@ -332,10 +333,6 @@ def _wait_for_running_task_host(project, timeout=300) -> str:
 
 
 def _opportunity_count(project) -> int:
-    from simple_salesforce import Salesforce
-
-    from mwaa_kit.emulators.salesforce import auth
-
     session = requests.Session()
     session.trust_env = False
     session.verify = _stub_ca(project)

@@ -9,6 +9,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 
 import boto3
@@ -241,8 +242,6 @@ def test_a_second_up_while_one_runs_is_refused(example):
 
 
 def _cli() -> list[str]:
-    import sys
-
     return [sys.executable, "-m", "mwaa_kit"]
 
 

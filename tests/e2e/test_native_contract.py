@@ -4,13 +4,15 @@ moto server over HTTP, a real PostgreSQL, driven through the `mwaa-kit` CLI."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import AIRFLOW_VERSION, run_cli, write_project
+from tests.e2e.conftest import AIRFLOW_VERSION, E2E_ROOT, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
 
@@ -122,8 +124,6 @@ CONTRACT_PROJECT = {
 
 @pytest.fixture(scope="module")
 def running_project(tmp_path_factory):
-    from tests.e2e.conftest import E2E_ROOT
-
     E2E_ROOT.mkdir(parents=True, exist_ok=True)
     E2E_ROOT.chmod(0o755)
     root = E2E_ROOT / f"contract-{int(time.time())}"
@@ -243,9 +243,6 @@ def test_second_up_is_harmless_and_a_restart_installs_nothing(running_project):
 
 
 def test_up_recovers_after_a_crash(running_project):
-    import os
-    import signal
-
     status = _status(running_project)
     os.killpg(status["processes"]["scheduler"]["pid"], signal.SIGKILL)
     time.sleep(1)

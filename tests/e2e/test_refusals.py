@@ -2,6 +2,7 @@
 starts."""
 
 import json
+import socket
 
 import pytest
 
@@ -69,8 +70,6 @@ def test_init_scaffolds_a_project_and_never_overwrites(project_dir):
 
 
 def test_a_busy_port_is_a_clear_error(project_dir):
-    import socket
-
     write_project(project_dir, {"dags/.keep": ""})
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

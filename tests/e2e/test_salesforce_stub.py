@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
@@ -104,8 +106,6 @@ def test_jwt_bearer_verifies_the_signature(stub, monkeypatch, tmp_path):
     sf = Salesforce(username=auth.USERNAME, consumer_key=auth.CLIENT_ID,
                     privatekey_file=str(stub.jwt_key_path), domain=stub.domain)
     assert _count(sf, "Opportunity") > 0
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
     stranger = tmp_path / "other-key.pem"
     stranger.write_bytes(rsa.generate_private_key(65537, 2048).private_bytes(

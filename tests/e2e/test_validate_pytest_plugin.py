@@ -28,7 +28,7 @@ def test_aws_emulator_serves_s3(aws_emulator):
 
 
 def test_salesforce_stub_answers_a_real_client(salesforce_stub, monkeypatch):
-    import simple_salesforce
+    import simple_salesforce  # noqa: PLC0415 — an example of users' tests: only this one needs it
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(salesforce_stub.ca_path))
     client = simple_salesforce.Salesforce(domain=salesforce_stub.domain,

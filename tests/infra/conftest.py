@@ -51,8 +51,8 @@ def empty_project(tmp_path_factory) -> Path:
 def synth(tmp_path_factory, empty_project):
     """synth(context) -> Synthesized; cached per context. cdk-nag runs in every synth, so a
     finding nobody acknowledged fails the synth (and the test)."""
-    from aws_cdk.assertions import Template
-    from mwaa_infra.stack import build_app
+    from aws_cdk.assertions import Template  # noqa: PLC0415 — only where a test synthesizes
+    from mwaa_infra.stack import build_app  # noqa: PLC0415 — imports aws_cdk
 
     cache: dict[str, Synthesized] = {}
 

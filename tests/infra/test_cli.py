@@ -4,7 +4,9 @@ CDK CLI, and a real `synth` works offline."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
 import sys
 import time
 
@@ -96,9 +98,6 @@ def test_real_synth_through_the_cdk_cli_offline(project, tmp_path, monkeypatch):
     ],
 )
 def test_app_stops_on_a_bad_context_value(empty_project, tmp_path, context, message):
-    import os
-    import subprocess
-
     env = {**os.environ, "CDK_OUTDIR": str(tmp_path),
            "CDK_CONTEXT_JSON": json.dumps({"projectDir": str(empty_project), **context})}
     result = subprocess.run([sys.executable, "app.py"], cwd=INFRA_DIR, env=env,

@@ -3,6 +3,8 @@ bad one stops synth with a message that names it. No jsii here: these run in mil
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from mwaa_infra.settings import CONTEXT_KEYS, InfraContextError, Settings, load_settings
 
@@ -157,9 +159,7 @@ def test_default_settings_round_trip_too(load, empty_project):
 
 
 def test_the_provisioning_build_redeploys_with_settings_that_parse_back(load, empty_project):
-    import shlex
-
-    from mwaa_infra.pipelines import deploy_commands
+    from mwaa_infra.pipelines import deploy_commands  # noqa: PLC0415 — needs aws_cdk, settings not
 
     for settings in (
         load(envTags='{"team": "data eng"}', testCommand="pytest -q -k 'not slow'"),

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match
 from mwaa_infra.execution_role import WILDCARD_REASONS
+from mwaa_infra.stack import build_app
 
 from mwaa_kit import catalog  # noqa: E402
 
@@ -58,9 +60,6 @@ def test_cdk_nag_reports_nothing_unacknowledged(default, custom, github_actions)
 
 
 def test_cdk_nag_fails_the_synth_on_an_unacknowledged_finding(tmp_path, empty_project):
-    from aws_cdk import aws_iam as iam
-    from mwaa_infra.stack import build_app
-
     app, stack = build_app({"projectDir": str(empty_project), "source": "none"},
                            outdir=str(tmp_path))
     iam.Role(stack, "Careless", assumed_by=iam.AccountRootPrincipal()).add_to_policy(

@@ -4,8 +4,10 @@ fall back to the shipped lock when the official file cannot be downloaded."""
 from __future__ import annotations
 
 import datetime
+import http.server
 import re
 import socket
+import threading
 import time
 from dataclasses import replace
 
@@ -234,9 +236,6 @@ def test_constraints_use_the_cache_when_present(tmp_path):
 
 
 def test_constraints_download_and_cache(tmp_path):
-    import http.server
-    import threading
-
     body = ("# official\n" + "".join(f"package-{n}=={n}.0\n" for n in range(20))).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):

@@ -1,6 +1,7 @@
 """The CLI's expected errors (issue #13): every one is a KitError, printed as one message
 and a hint, never a traceback; under --format json, as structured output on stdout."""
 
+import importlib
 import json
 from pathlib import Path
 
@@ -106,7 +107,5 @@ def test_a_startup_timeout_is_still_a_timeout():
     "emulators.aws.seed.SeedFileError",
 ])
 def test_every_error_the_cli_reports_has_the_one_root(name):
-    import importlib
-
     module, _, attribute = f"mwaa_kit.{name}".rpartition(".")
     assert issubclass(getattr(importlib.import_module(module), attribute), KitError)

@@ -1,6 +1,10 @@
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from mwaa_kit import catalog
+from mwaa_kit.catalog.api_model import accepts
 from mwaa_kit.project import ProjectConfigError, load_project
 
 
@@ -72,16 +76,11 @@ def test_bad_settings_get_a_clear_error(tmp_path, text, fragment):
     ("a" * 81, False), ("9lives", False), ("", False), ("with space", False),
 ])
 def test_environment_names_follow_botocore_s_mwaa_model(name, accepted):
-    from mwaa_kit.catalog.api_model import accepts
-
     assert accepts("EnvironmentName", name) is accepted
 
 
 def test_the_package_metadata_names_its_licence_as_an_spdx_string():
     # A license table is deprecated by setuptools, whose builds of it stop on 2027-02-18.
-    import tomllib
-    from pathlib import Path
-
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml")
                               .read_text())
     assert pyproject["project"]["license"] == "Apache-2.0"

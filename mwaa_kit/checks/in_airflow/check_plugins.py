@@ -7,6 +7,7 @@ python check_plugins.py PLUGINS_DIR  -> one line "MWAA_KIT_JSON:{...}" on stdout
 import importlib
 import json
 import os
+import re
 import sys
 import traceback
 
@@ -33,8 +34,6 @@ def _modules(root):
 
 
 def _location(text, path):
-    import re
-
     frames = re.findall(r'File "([^"]+)", line (\d+)', text)
     for file, line in reversed(frames):
         if os.path.realpath(file) == os.path.realpath(path):

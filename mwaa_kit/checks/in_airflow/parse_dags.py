@@ -20,6 +20,7 @@ import inspect
 import json
 import os
 import re
+import socket
 import sys
 import time
 import traceback
@@ -219,8 +220,6 @@ def _patch_connections(cls):
 
 
 def _install_patches():
-    import socket
-
     for module_name in ("airflow.models.variable", "airflow.sdk.definitions.variable",
                         "airflow.sdk"):
         try:

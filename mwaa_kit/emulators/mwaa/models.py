@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import uuid
 
+from botocore.exceptions import ClientError
+
 from mwaa_kit import catalog
 from mwaa_kit.catalog import api_model
 from mwaa_kit.emulators.mwaa.exceptions import NotFoundError, ValidationError
@@ -262,8 +264,6 @@ def _check_environment_class(name: str) -> None:
 
 def _check_bucket(s3, arn: str) -> str:
     """The bucket of `arn`, which must exist and be versioned, as MWAA requires."""
-    from botocore.exceptions import ClientError
-
     bucket = _bucket_name(arn)
     try:
         versioning = s3.get_bucket_versioning(Bucket=bucket)
@@ -294,8 +294,6 @@ def _resolve_versions(s3, bucket: str, body: dict) -> dict:
 
 
 def _head(s3, bucket: str, key: str, version: str | None) -> dict:
-    from botocore.exceptions import ClientError
-
     arguments = {"Bucket": bucket, "Key": key}
     if version:
         arguments["VersionId"] = version

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import sys
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import boto3
 
 from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
 from mwaa_kit.emulators.mwaa.backend import ApplyHook, MwaaBackend
@@ -30,8 +33,6 @@ def client_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[
 def s3_client(endpoint_url: str, region: str = DEFAULT_REGION):
     """A boto3 S3 client of the AWS emulator at `endpoint_url`, with the emulator's credentials
     whatever the user's profile holds."""
-    import boto3
-
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
                         aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
@@ -113,6 +114,4 @@ def make_backend(s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,
 
 
 def _request_id() -> str:
-    import uuid
-
     return str(uuid.uuid4())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 
@@ -69,8 +69,6 @@ def ensure_jwt_keypair(state_dir: Path) -> tuple[Path, Path]:
     state_dir/jwt-cert.pem is what the stub verifies assertions against (unless
     `serve --jwt-cert` names another), state_dir/jwt-key.pem is what a client signs with
     (simple-salesforce's `privatekey_file`). Made once, then reused."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     state_dir.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = state_dir / "jwt-cert.pem", state_dir / "jwt-key.pem"
     if cert_path.exists() and key_path.exists():

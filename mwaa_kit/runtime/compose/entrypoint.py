@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -142,8 +143,6 @@ def _init(prepared: PreparedEnvironment) -> int:
     subprocess.run(prepared.airflow("db", "migrate"), env=env, check=True, cwd=HOME)
     password = Path("/mwaa/state/admin-password.json")
     if not password.exists():
-        import secrets
-
         password.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
         password.chmod(0o644)
     values = {key.removeprefix("MWAA_KIT_SEED_").lower(): value

@@ -9,6 +9,7 @@ the engine.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -384,8 +385,6 @@ def _json_objects(output: str) -> list[dict]:
 
 
 def _fernet_key() -> str:
-    import base64
-
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 

@@ -5,6 +5,7 @@ import shutil
 import time
 import zipfile
 
+from mwaa_kit import catalog
 from mwaa_kit.project import load_project
 from mwaa_kit.release.package import offline_requirements, package, requirements_for_mwaa
 
@@ -52,8 +53,6 @@ def test_dist_has_requirements_with_the_constraints_line_and_startup(tmp_path):
 
 
 def test_own_constraints_line_is_kept():
-    from mwaa_kit import catalog
-
     version = catalog.get_version("3.0.6")
     text = "--constraint /usr/local/airflow/plugins/c.txt\nhumanize\n"
     assert requirements_for_mwaa(version, text) == text

@@ -1,7 +1,7 @@
 import pytest
 from salesforce_ingest.describe import ResolvedField, Schema
 from salesforce_ingest.records import TIME_ADDED_COLUMN, RowShaper, flatten, to_epoch
-from salesforce_ingest.soql import UnsafeSoqlError
+from salesforce_ingest.soql import UnsafeSoqlError, build_count_query
 
 DESCRIBES = {
     "opportunity": {"name": "Opportunity", "fields": [
@@ -129,7 +129,5 @@ def test_bulk_csv_rows_get_the_same_columns_and_types_as_rest_rows():
 
 
 def test_count_query_uses_the_same_bounds():
-    from salesforce_ingest.soql import build_count_query
-
     assert build_count_query("Lead", "2024-01-01", None) == (
         "SELECT COUNT() FROM Lead WHERE SystemModstamp >= 2024-01-01T00:00:00Z")

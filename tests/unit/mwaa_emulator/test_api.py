@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE, settled
 
 # The AWS CLI the test extra installs beside this Python (not whatever is on PATH).
@@ -115,8 +116,6 @@ def test_update_then_available_and_a_failed_update_keeps_the_old_versions(mwaa, 
 def test_state_survives_a_restart(mwaa, s3, bucket, backend):
     _create(mwaa, bucket)
     settled(mwaa, "Env1")
-    from mwaa_kit.emulators.mwaa.backend import MwaaBackend
-
     again = MwaaBackend(backend.state_dir, s3)
     assert again.get_environment("us-east-1", "Env1")["Status"] == "AVAILABLE"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from mwaa_kit.emulators.mwaa.backend import MwaaBackend
-from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
+from mwaa_kit.project import load_project
+from mwaa_kit.runtime.mwaa_updates import ContractApplier, bootstrap, fetch_bundle
 from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE
 
 
@@ -51,9 +52,6 @@ def test_a_failing_startup_script_fails_the_update(s3, bucket, tmp_path):
 
 
 def test_bootstrap_puts_the_project_bundle_behind_an_available_environment(s3, tmp_path):
-    from mwaa_kit.project import load_project
-    from mwaa_kit.runtime.mwaa_updates import bootstrap
-
     root = tmp_path / "project"
     (root / "dags").mkdir(parents=True)
     (root / "dags" / "a.py").write_text("# a\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mwaa_kit.project import load_project
 from mwaa_kit.release import history
 from mwaa_kit.release import lock as locking
 from mwaa_kit.release.promote import PromotionError, promote, rollback
@@ -93,8 +94,6 @@ def test_refusals(project, clients, environment, bucket, s3, mwaa):
 
     write(project.root, {"mwaa-kit.toml": (project.root / "mwaa-kit.toml").read_text()
                          .replace('"3.0.6"', '"2.10.3"')})
-    from mwaa_kit.project import load_project
-
     older = load_project(project.root)
     settled(mwaa, ENVIRONMENT)  # the update above is over
     with pytest.raises(PromotionError, match="runs Airflow 3.0.6, the project Airflow 2.10.3"):
