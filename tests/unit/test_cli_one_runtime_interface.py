@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from mwaa_kit.cli import airflow as airflow_cli
 from mwaa_kit.cli import dags as dags_cli
 from mwaa_kit.cli import environment as environment_cli
+from mwaa_kit.project import Project
 from mwaa_kit.runtime import select
 from mwaa_kit.runtime.interface import Component, EnvironmentStatus, UpOptions
 
@@ -118,3 +119,12 @@ def test_down_stops_the_runtime_the_project_runs_on(on_compose):
     assert result.exit_code == 0, result.output
     assert runtimes[0].calls == [("down", False)]
     assert "Stopped scheduler, webserver" in result.output
+
+
+@pytest.mark.parametrize("runtime", select.RUNTIMES)
+def test_each_runtime_reports_itself_by_its_name_before_any_up(tmp_path, runtime):
+    environment = select.environment(Project(root=tmp_path, environment_name="Stack"),
+                                     runtime)
+    status = environment.status()
+    assert environment.name == status.runtime == runtime
+    assert not status.started and not status.running

@@ -130,7 +130,7 @@ class ComposeEnvironment:
         self.compose_dir = project.state_dir / "compose"
         self.bundle_dir = self.compose_dir / "bundle"
         self.env_file = self.compose_dir / "compose.env"
-        self.name = "mwaa-kit-" + project.environment_name.lower()
+        self.compose_project = "mwaa-kit-" + project.environment_name.lower()
 
     @cached_property
     def command(self) -> list[str] | None:
@@ -148,7 +148,7 @@ class ComposeEnvironment:
                 "podman-compose (or Compose v2 with DOCKER_HOST at `podman system service`'s "
                 "socket), or use the native runtime (`--runtime native`)."
             )
-        argv = [*command, "-f", str(COMPOSE_FILE), "-p", self.name, "--env-file",
+        argv = [*command, "-f", str(COMPOSE_FILE), "-p", self.compose_project, "--env-file",
                 str(self.env_file), *arguments]
         result = processes.run(argv, cwd=self.project.root, on_line=on_line)
         if check and result.returncode != 0:
@@ -293,7 +293,7 @@ class ComposeEnvironment:
     def _remove_podman_leftovers(self, purge: bool) -> None:
         """podman-compose's down misses scaled replicas (and the volumes they hold) and
         leaves the network, which Compose v2 then refuses to reuse."""
-        label = f"label=io.podman.compose.project={self.name}"
+        label = f"label=io.podman.compose.project={self.compose_project}"
         ids = subprocess.run(["podman", "ps", "-aq", "--filter", label],
                              capture_output=True, text=True).stdout.split()
         if ids:
@@ -315,7 +315,8 @@ class ComposeEnvironment:
             return [{"name": r["Name"], "service": r["Service"], "state": r["State"]}
                     for r in _json_objects(out)]
         out = subprocess.run(
-            ["podman", "ps", "-a", "--filter", f"label=io.podman.compose.project={self.name}",
+            ["podman", "ps", "-a", "--filter",
+             f"label=io.podman.compose.project={self.compose_project}",
              "--format", "json"], capture_output=True, text=True).stdout
         return [{"name": r["Names"][0], "service": r["Labels"].get("com.docker.compose.service"),
                  "state": r["State"]} for r in json.loads(out or "[]")]
