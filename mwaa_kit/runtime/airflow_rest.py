@@ -16,7 +16,8 @@ How Admin logs in depends on the major, as each version's configuration enables 
   through the UI's form (/login/, with its CSRF token) and sends the session cookie;
   the REST API itself is exempt from CSRF.
 
-A token or session that expires (401) is renewed once per call.
+A token or session that expires (401) is renewed once per call; the login and the call
+share the call's time limit (MWAA's 10 seconds, given by the emulator).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
-import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -53,19 +54,20 @@ class AirflowRestClient:
         self._lock = threading.Lock()
 
     def __call__(self, call: RestApiCall, timeout: float) -> tuple[int, bytes]:
-        """Airflow's (status, body) for `call`; TimeoutError past `timeout` seconds, another
-        OSError when Airflow does not answer."""
+        """Airflow's (status, body) for `call`; TimeoutError once `timeout` seconds are over,
+        another OSError when Airflow does not answer."""
+        deadline = time.monotonic() + timeout
         with self._lock:
             if not self._logged_in:
-                self._log_in(timeout)
-        status, payload = self._send(call, timeout)
+                self._log_in(deadline)
+        status, payload = self._send(call, deadline)
         if status == 401:  # the token or session expired
             with self._lock:
-                self._log_in(timeout)
-            status, payload = self._send(call, timeout)
+                self._log_in(deadline)
+            status, payload = self._send(call, deadline)
         return status, payload
 
-    def _send(self, call: RestApiCall, timeout: float) -> tuple[int, bytes]:
+    def _send(self, call: RestApiCall, deadline: float) -> tuple[int, bytes]:
         url = f"{self.ui_url}{self.version.rest_api_prefix}{call.path}"
         if call.query:
             url += "?" + urllib.parse.urlencode(_query(call.query), doseq=True)
@@ -77,9 +79,9 @@ class AirflowRestClient:
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         return self._open(urllib.request.Request(url, data, headers, method=call.method),
-                          timeout)
+                          deadline)
 
-    def _log_in(self, timeout: float) -> None:
+    def _log_in(self, deadline: float) -> None:
         """Admin's token (Airflow 3) or UI session (Airflow 2); a refused login leaves the
         call to answer Airflow's 401."""
         if self.version.major >= 3:
@@ -87,28 +89,31 @@ class AirflowRestClient:
                 f"{self.ui_url}/auth/token", method="POST",
                 data=json.dumps({"username": ADMIN, "password": self.password}).encode(),
                 headers={"Content-Type": "application/json", "Accept": "application/json"})
-            status, payload = self._open(request, timeout)
+            status, payload = self._open(request, deadline)
             self._token = json.loads(payload)["access_token"] if status < 300 else None
         else:
-            _, page = self._open(urllib.request.Request(f"{self.ui_url}/login/"), timeout)
+            _, page = self._open(urllib.request.Request(f"{self.ui_url}/login/"), deadline)
             match = _CSRF.search(page.decode("utf-8", "replace"))
             form = {"username": ADMIN, "password": self.password,
                     "csrf_token": match.group(1) if match else ""}
             self._open(urllib.request.Request(
                 f"{self.ui_url}/login/", urllib.parse.urlencode(form).encode(), method="POST",
-                headers={"Content-Type": "application/x-www-form-urlencoded"}), timeout)
+                headers={"Content-Type": "application/x-www-form-urlencoded"}), deadline)
         self._logged_in = True
 
-    def _open(self, request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
+    def _open(self, request: urllib.request.Request, deadline: float) -> tuple[int, bytes]:
         """(status, body) of any answer, errors included; TimeoutError or ConnectionError
-        when there is none."""
+        when there is none by `deadline` (time.monotonic)."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no time left for the Apache Airflow REST API")
         try:
-            with self._opener.open(request, timeout=timeout) as response:
+            with self._opener.open(request, timeout=left) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
         except urllib.error.URLError as error:
-            if isinstance(error.reason, socket.timeout | TimeoutError):
+            if isinstance(error.reason, TimeoutError):  # socket.timeout too
                 raise TimeoutError(str(error.reason)) from None
             raise ConnectionError(str(error.reason)) from None
 
