@@ -8,16 +8,25 @@ UpdateEnvironment applied to something real.
 - `native`: the bundle is re-applied to `--project`'s running native environment
   (`NativeApplier`): the Airflow components restart on it, or keep running the previous
   versions when anything fails (NativeEnvironment.apply_bundle), as MWAA does.
+
+With `--project`, InvokeRestApi is forwarded to that project's running native Airflow
+(`NativeRestApi`), as Admin: the emulator evaluates no IAM, so no call maps to a lesser
+Airflow role.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import threading
 from pathlib import Path
 
+from mwaa_kit import catalog
 from mwaa_kit.emulators.mwaa.__main__ import add_serve_arguments, serve_from
+from mwaa_kit.emulators.mwaa.restapi import RestApiCall
 from mwaa_kit.emulators.mwaa.server import s3_client
 from mwaa_kit.project import cache_dir, load_project
+from mwaa_kit.runtime.airflow_rest import ADMIN, AirflowRestClient
 from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
 from mwaa_kit.runtime.native.environment import NativeEnvironment
 
@@ -42,6 +51,40 @@ class NativeApplier:
         local.apply_bundle(bundle, environment["AirflowVersion"])
 
 
+class NativeRestApi:
+    """InvokeRestApi's forwarder: each call goes to the REST API of the Airflow the project's
+    native environment runs now (its UI URL and version from the environment's state, so a
+    restart on other ports or a version switch is followed), as Admin.
+
+    :param project_dir: the project whose native environment runs.
+    """
+
+    def __init__(self, project_dir: Path):
+        self.project_dir = Path(project_dir)
+        self._clients: dict[tuple[str, str, str], AirflowRestClient] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environment: dict, call: RestApiCall,
+                 timeout: float) -> tuple[int, bytes]:
+        return self._client()(call, timeout)
+
+    def _client(self) -> AirflowRestClient:
+        """The client of the Airflow running now (one kept per URL, version and password, so
+        its login is reused); ConnectionError when the environment is not up."""
+        local = NativeEnvironment(load_project(self.project_dir))
+        status = local.status()
+        ui = status.endpoints.get("ui")
+        if not (ui and status.airflow_version and local.password_file().exists()):
+            raise ConnectionError("the local environment is not up (`mwaa-kit up`)")
+        password = json.loads(local.password_file().read_text())[ADMIN]
+        key = (ui, status.airflow_version, password)
+        with self._lock:
+            if key not in self._clients:
+                self._clients = {key: AirflowRestClient(
+                    ui, catalog.get_version(status.airflow_version), password)}
+            return self._clients[key]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the MWAA API with the update hook `--apply` chooses: none, the contract, or the
     project's running native environment."""
@@ -54,7 +97,9 @@ def main(argv: list[str] | None = None) -> None:
                              "plugins) and fails the update as MWAA would when that fails. "
                              "native: it also restarts the --project's running native "
                              "environment on it.")
-    parser.add_argument("--project", type=Path, help="The project of --apply native.")
+    parser.add_argument("--project", type=Path,
+                        help="The project whose running native Airflow answers InvokeRestApi "
+                             "(and, with --apply native, takes the updates).")
     parser.add_argument("--work-dir", type=Path,
                         help="Where --apply contract prepares bundles (default: "
                              "STATE_DIR/apply).")
@@ -68,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
         if arguments.project is None:
             parser.error("--apply native needs --project")
         apply = NativeApplier(s3, arguments.project)
-    serve_from(arguments, apply)
+    serve_from(arguments, apply,
+               NativeRestApi(arguments.project) if arguments.project else None)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The local environment as an MWAA environment: `mwaa-kit up --dags-from bucket` serves the
 MWAA API over the running local Airflow, and promotions reach that Airflow as they reach
 MWAA — DAGs through the bucket sync, requirements/startup/plugins through UpdateEnvironment,
-which restarts the components on the new bundle, or keeps the old one when it fails.
+which restarts the components on the new bundle, or keeps the old one when it fails — and
+InvokeRestApi reaches that Airflow's REST API.
 Real parts throughout: PostgreSQL, moto, the MWAA emulator process, Airflow, the CLI."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -47,6 +49,26 @@ promoted_probe()
 '''
 
 
+# A DAG that succeeds in a second, for the runs InvokeRestApi starts (the example's DAGs
+# call Salesforce and S3).
+REST_PROBE_DAG = '''
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False)
+def rest_probe():
+    @task
+    def hello():
+        return "hello"
+
+    hello()
+
+
+rest_probe()
+'''
+
+
 @pytest.fixture(scope="module")
 def local():
     """The example project, up natively with DAGs from its environment's bucket."""
@@ -59,6 +81,7 @@ def local():
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for name in ("mwaa-kit.toml", "seed.toml"):
         shutil.copy(REPO / name, root / name)
+    (root / "dags" / "rest_probe.py").write_text(REST_PROBE_DAG)
     run_cli("up", "--dags-from", "bucket", "--quiet", project=root, check=True)
     state = json.loads((root / ".mwaa-kit" / "native" / "state.json").read_text())
     yield {"root": root, "mwaa_url": state["mwaa_url"], "ui_url": state["ui_url"],
@@ -102,6 +125,52 @@ def test_boto3_and_the_aws_cli_see_the_local_environment(local):
     assert environment["Status"] == "AVAILABLE"
     assert environment["WebserverUrl"].endswith(local["ui_url"].removeprefix("http://"))
     assert environment["RequirementsS3ObjectVersion"]
+
+
+def _rest(local, path: str, method: str = "GET", **members) -> dict:
+    return local["mwaa"].invoke_rest_api(Name=ENVIRONMENT, Path=path, Method=method, **members)
+
+
+def _poll(local, path: str, done, timeout: float) -> dict:
+    """InvokeRestApi GET `path` until done(its RestApiResponse), for at most `timeout`
+    seconds. An answer later than MWAA's 10 s (504) is asked again, as any poller would: a
+    busy laptop can keep Airflow's one API worker that long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answer = _rest(local, path)["RestApiResponse"]
+        except local["mwaa"].exceptions.RestApiServerException as error:
+            if error.response["RestApiStatusCode"] != 504:
+                raise
+            answer = None
+        if answer is not None and done(answer):
+            return answer
+        assert time.monotonic() < deadline, f"GET {path}: still {answer}"
+        time.sleep(2)
+
+
+def test_invoke_rest_api_lists_triggers_and_refuses_as_mwaa(local):
+    expected = {"salesforce_full_and_custom", "salesforce_to_s3", "rest_probe"}
+    _poll(local, "/dags", lambda answer: expected <= {dag["dag_id"] for dag in answer["dags"]},
+          240)
+
+    unpaused = _rest(local, "/dags/rest_probe", "PATCH", Body={"is_paused": False})
+    assert unpaused["RestApiResponse"]["is_paused"] is False
+    run_id = f"rest-api-{uuid.uuid4().hex[:8]}"  # MWAA's Path holds 64 characters at most
+    started = _rest(local, "/dags/rest_probe/dagRuns", "POST",
+                    Body={"dag_run_id": run_id,
+                          "logical_date": datetime.now(UTC).isoformat()})
+    assert started["RestApiStatusCode"] == 200
+    assert started["RestApiResponse"]["dag_run_id"] == run_id
+    final = _poll(local, f"/dags/rest_probe/dagRuns/{run_id}",
+                  lambda run: run["state"] in ("success", "failed"), 300)
+    assert final["state"] == "success"
+
+    with pytest.raises(local["mwaa"].exceptions.RestApiClientException) as unknown:
+        _rest(local, "/dags/no_such_dag/dagRuns", "POST",
+              Body={"logical_date": datetime.now(UTC).isoformat()})
+    assert unknown.value.response["RestApiStatusCode"] == 404
+    assert "no_such_dag" in json.dumps(unknown.value.response["RestApiResponse"])
 
 
 def test_a_promoted_dag_and_requirement_reach_the_local_airflow(local):

@@ -12,6 +12,9 @@ object version, or an error from the `apply` hook); MWAA then keeps running the 
 versions, and so does the emulator. DeleteEnvironment -> DELETING -> gone. When a change is
 over is the state manager's (`transitions`): after some seconds, some reads, or when
 `advance` is called; `tick()` completes what is over.
+
+InvokeRestApi goes to the `rest_api` forwarder the runtime gives (the emulator knows no
+Airflow), with the rules of `restapi` around it.
 """
 
 from __future__ import annotations
@@ -24,34 +27,40 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NoReturn
 
-from mwaa_kit.emulators.mwaa import models
+from mwaa_kit.emulators.mwaa import models, restapi
 from mwaa_kit.emulators.mwaa.exceptions import NotSupportedError, ValidationError
 from mwaa_kit.emulators.mwaa.transitions import StateManager, due
 
 STATE_FILE = "environments.json"
-__all__ = ["STATE_FILE", "ApplyHook", "MwaaBackend"]
+__all__ = ["STATE_FILE", "ApplyHook", "MwaaBackend", "RestApiForwarder"]
 
 # The hook that applies an environment's bundle to something real (the local Airflow):
 # called with the environment as it would be after the update; raising fails the update.
 ApplyHook = Callable[[dict], None]
+# What answers InvokeRestApi: called with the environment, the checked call and the seconds
+# it may take, it returns Airflow's (status, body bytes) as the Airflow role the call maps to;
+# TimeoutError when Airflow is too slow, another OSError when nothing answers.
+RestApiForwarder = Callable[[dict, restapi.RestApiCall, float], tuple[int, bytes]]
 
 
 class MwaaBackend:
     """The emulated control plane: environments by region, kept in `state_dir`, bucket checks
-    made through `s3_client`, and `apply` (when given) making updates real. The delays are
-    the seconds an environment stays CREATING, UPDATING or DELETING until `transitions`
-    (the state manager) is told otherwise."""
+    made through `s3_client`, `apply` (when given) making updates real and `rest_api` (when
+    given) answering InvokeRestApi. The delays are the seconds an environment stays
+    CREATING, UPDATING or DELETING until `transitions` (the state manager) is told
+    otherwise."""
 
     def __init__(self, state_dir: Path, s3_client=None, create_delay: float = 5.0,
                  update_delay: float = 5.0, delete_delay: float = 2.0,
-                 apply: ApplyHook | None = None, webserver_hostname: str | None = None):
+                 apply: ApplyHook | None = None, webserver_hostname: str | None = None,
+                 rest_api: RestApiForwarder | None = None):
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.s3 = s3_client
         self.transitions = StateManager(create_delay, update_delay, delete_delay)
         self.apply = apply
+        self.rest_api = rest_api
         self.webserver_hostname = webserver_hostname
         self._lock = threading.RLock()
         self._busy: set[str] = set()  # keys whose pending change is being completed
@@ -191,13 +200,25 @@ class MwaaBackend:
                 "IamIdentity": f"arn:aws:sts::{models.ACCOUNT_ID}:assumed-role/mwaa-kit/local",
                 "AirflowIdentity": "admin"}
 
-    def invoke_rest_api(self, region: str, name: str) -> NoReturn:
-        """InvokeRestApi is not emulated: always NotSupportedError (501), pointing at the local
-        Airflow's own REST API."""
-        self._usable(region, name)
-        raise NotSupportedError(
-            "InvokeRestApi is not supported by the mwaa-kit MWAA emulator; call the local "
-            "Airflow's REST API directly (see `mwaa-kit status` for its URL).")
+    def invoke_rest_api(self, region: str, name: str, body: dict) -> dict:
+        """InvokeRestApi: the call checked (`restapi`), forwarded to the environment's Airflow
+        by `rest_api` within MWAA's 10 seconds, and its answer returned as
+        {RestApiStatusCode, RestApiResponse} or raised as RestApiClientException /
+        RestApiServerException. ValidationError unless the environment is usable, as for
+        tokens; NotSupportedError when this emulator was given no Airflow to forward to."""
+        environment = self._usable(region, name)
+        call = restapi.check_request(body)
+        if self.rest_api is None:
+            raise NotSupportedError(
+                "This MWAA API has no local Airflow to forward InvokeRestApi to; the one "
+                "`mwaa-kit up` starts has (see `mwaa-kit status` for its URL).")
+        try:
+            status, payload = self.rest_api(environment, call, restapi.TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise restapi.timed_out() from None
+        except OSError as error:
+            raise restapi.unreachable(error) from None
+        return restapi.result(status, payload)
 
     # -- state transitions -------------------------------------------------------------
 

@@ -14,6 +14,10 @@ class MwaaError(Exception):
         super().__init__(message)
         self.message = message
 
+    def members(self) -> dict:
+        """The error shape's members in the answer's body (botocore reads `message`)."""
+        return {"message": self.message}
+
 
 class ValidationError(MwaaError):
     """400 ValidationException: a request MWAA refuses as invalid (name, state, bucket...)."""
@@ -31,3 +35,32 @@ class NotSupportedError(MwaaError):
 
     status = 501
     code = "NotImplementedException"
+
+
+class RestApiError(MwaaError):
+    """InvokeRestApi's errors: Airflow's (or the gateway's) status and JSON answer, carried in
+    the members botocore models for both (RestApiStatusCode, RestApiResponse); HTTP 400 for
+    both, as in botocore's model, so a client tells them apart by the code only."""
+
+    def __init__(self, message: str, status_code: int, response):
+        super().__init__(message)
+        self.status_code = status_code
+        self.response = response
+
+    def members(self) -> dict:
+        """message, plus the two members of RestApiClientException/RestApiServerException."""
+        return {**super().members(), "RestApiStatusCode": self.status_code,
+                "RestApiResponse": self.response}
+
+
+class RestApiClientError(RestApiError):
+    """400 RestApiClientException: Airflow answered 4xx."""
+
+    code = "RestApiClientException"
+
+
+class RestApiServerError(RestApiError):
+    """400 RestApiServerException: Airflow answered 5xx, or could not answer in MWAA's
+    limits."""
+
+    code = "RestApiServerException"

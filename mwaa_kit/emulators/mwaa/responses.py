@@ -79,7 +79,7 @@ def parse_body(body: bytes) -> dict:
 
 def error_response(error: MwaaError) -> Response:
     """An error as botocore reads it: the code in x-amzn-ErrorType and in the body's `__type`."""
-    return Response(error.status, {"__type": error.code, "message": error.message},
+    return Response(error.status, {"__type": error.code, **error.members()},
                     {"x-amzn-ErrorType": error.code})
 
 
@@ -157,8 +157,10 @@ def create_web_login_token(backend: MwaaBackend, request: Request) -> Response:
 
 
 def invoke_rest_api(backend: MwaaBackend, request: Request) -> Response:
-    """InvokeRestApi: never answered, the backend refuses it (501 NotImplementedException)."""
-    return backend.invoke_rest_api(request.region, request.labels["Name"])
+    """InvokeRestApi -> {RestApiStatusCode, RestApiResponse}; Airflow's 4xx and 5xx come back
+    as RestApiClientException / RestApiServerException (error_response)."""
+    return Response(200, backend.invoke_rest_api(request.region, request.labels["Name"],
+                                                 request.body))
 
 
 # -- the emulator's own endpoints ----------------------------------------------------------

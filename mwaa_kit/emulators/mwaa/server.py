@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 
 from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
-from mwaa_kit.emulators.mwaa.backend import ApplyHook, MwaaBackend
+from mwaa_kit.emulators.mwaa.backend import ApplyHook, MwaaBackend, RestApiForwarder
 from mwaa_kit.emulators.mwaa.models import DEFAULT_REGION
 from mwaa_kit.emulators.mwaa.urls import dispatch
 
@@ -77,12 +77,13 @@ def make_server(port: int, backend: MwaaBackend, host: str = "127.0.0.1") -> Thr
 def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,
           update_delay: float = 5.0, delete_delay: float = 2.0, host: str = "127.0.0.1",
           webserver_hostname: str | None = None, apply: ApplyHook | None = None,
-          backend: MwaaBackend | None = None) -> None:
+          backend: MwaaBackend | None = None,
+          rest_api: RestApiForwarder | None = None) -> None:
     """Serve the API until interrupted, completing due transitions every 0.2 s even when no
     request comes, as MWAA's environments change state on their own (the delays make every
     transition time-based; POST /_mwaa_kit/state-manager/set-transition changes that)."""
     backend = backend or make_backend(s3_endpoint, state_dir, create_delay, update_delay,
-                                      delete_delay, webserver_hostname, apply)
+                                      delete_delay, webserver_hostname, apply, rest_api)
     server = make_server(port, backend, host)
     stop = threading.Event()
 
@@ -105,12 +106,12 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
 
 def make_backend(s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,
                  update_delay: float = 5.0, delete_delay: float = 2.0,
-                 webserver_hostname: str | None = None,
-                 apply: ApplyHook | None = None) -> MwaaBackend:
+                 webserver_hostname: str | None = None, apply: ApplyHook | None = None,
+                 rest_api: RestApiForwarder | None = None) -> MwaaBackend:
     """An MwaaBackend whose bucket checks go to the S3 emulator at `s3_endpoint`."""
     return MwaaBackend(state_dir, s3_client(s3_endpoint), create_delay=create_delay,
                        update_delay=update_delay, delete_delay=delete_delay, apply=apply,
-                       webserver_hostname=webserver_hostname)
+                       webserver_hostname=webserver_hostname, rest_api=rest_api)
 
 
 def _request_id() -> str:
