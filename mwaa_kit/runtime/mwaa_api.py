@@ -17,7 +17,6 @@ Airflow role.
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from mwaa_kit.emulators.mwaa.__main__ import add_serve_arguments, serve_from
 from mwaa_kit.emulators.mwaa.restapi import RestApiCall
 from mwaa_kit.emulators.mwaa.server import s3_client
 from mwaa_kit.project import cache_dir, load_project
-from mwaa_kit.runtime.airflow_rest import ADMIN, AirflowRestClient
+from mwaa_kit.runtime.airflow_rest import AirflowRestClient
 from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
 from mwaa_kit.runtime.native.environment import NativeEnvironment
 
@@ -76,7 +75,7 @@ class NativeRestApi:
         ui = status.endpoints.get("ui")
         if not (ui and status.airflow_version and local.password_file().exists()):
             raise ConnectionError("the local environment is not up (`mwaa-kit up`)")
-        password = json.loads(local.password_file().read_text())[ADMIN]
+        password = local.admin_password()
         key = (ui, status.airflow_version, password)
         with self._lock:
             if key not in self._clients:
