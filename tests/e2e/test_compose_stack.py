@@ -197,8 +197,10 @@ def test_status_logs_and_airflow_reach_the_stack_through_the_one_interface(stack
 def test_a_killed_worker_s_task_is_retried_on_the_other_and_completes(stack):
     stub = f"https://127.0.0.1:{_state(stack)['ports']['salesforce']}"
     ca = _stub_ca(stack)
+    # Slow pages keep the task running for minutes: a poll through `compose exec` takes
+    # seconds on a loaded machine, and must still find the task running.
     requests.post(f"{stub}/__admin/faults", verify=ca, timeout=10, json=[
-        {"kind": "latency", "path": "/query/", "times": 1000, "seconds": 1.5}]).raise_for_status()
+        {"kind": "latency", "path": "/query/", "times": 1000, "seconds": 8}]).raise_for_status()
     trigger = subprocess.Popen(
         [_python(), "-m", "mwaa_kit", "dags", "trigger", "slow_extract", "--wait", "--format",
          "json", "--timeout", "900"], cwd=stack, stdout=subprocess.PIPE, text=True,
@@ -317,6 +319,7 @@ def _stub_ca(project) -> str:
 
 def _wait_for_running_task_host(project, timeout=300) -> str:
     deadline = time.monotonic() + timeout
+    seen = "nothing"
     while time.monotonic() < deadline:
         states = subprocess.run(
             [_python(), "-c", "from mwaa_kit.project import load_project;"
@@ -328,8 +331,11 @@ def _wait_for_running_task_host(project, timeout=300) -> str:
             task = run["tasks"][0] if run["tasks"] else {}
             if task.get("state") == "running" and task.get("hostname"):
                 return task["hostname"]
+            seen = json.dumps(run)
+        else:
+            seen = states.stderr[-2000:]
         time.sleep(3)
-    raise AssertionError("slow_extract never started running")
+    raise AssertionError(f"slow_extract never started running; last seen: {seen}")
 
 
 def _opportunity_count(project) -> int:
