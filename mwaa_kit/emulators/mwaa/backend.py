@@ -22,14 +22,17 @@ from __future__ import annotations
 import copy
 import json
 import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from mwaa_kit.emulators.mwaa import models, restapi
-from mwaa_kit.emulators.mwaa.exceptions import NotSupportedError, ValidationError
+from mwaa_kit.emulators.mwaa import models, restapi, tokens
+from mwaa_kit.emulators.mwaa.exceptions import (
+    NotFoundError,
+    NotSupportedError,
+    ValidationError,
+)
 from mwaa_kit.emulators.mwaa.transitions import StateManager, due
 
 STATE_FILE = "environments.json"
@@ -62,6 +65,7 @@ class MwaaBackend:
         self.apply = apply
         self.rest_api = rest_api
         self.webserver_hostname = webserver_hostname
+        self.tokens = tokens.TokenStore()
         self._lock = threading.RLock()
         self._busy: set[str] = set()  # keys whose pending change is being completed
         self._state = self._load()
@@ -185,17 +189,19 @@ class MwaaBackend:
             return dict(self._by_arn(arn)["environment"].get("Tags", {}))
 
     def create_cli_token(self, region: str, name: str) -> dict:
-        """CreateCliToken: a random token (nothing checks it) and the webserver host name;
-        ValidationError unless the environment is AVAILABLE, UPDATING or UPDATE_FAILED."""
+        """CreateCliToken: a token good for a minute on the environment's /aws_mwaa/cli
+        (`tokens`) and the webserver host name; ValidationError unless the environment is
+        AVAILABLE, UPDATING or UPDATE_FAILED."""
         environment = self._usable(region, name)
-        return {"CliToken": secrets.token_urlsafe(32),
+        return {"CliToken": self.tokens.issue("cli", region, name),
                 "WebServerHostname": environment["WebserverUrl"].removeprefix("https://")}
 
     def create_web_login_token(self, region: str, name: str) -> dict:
-        """CreateWebLoginToken: a random token (nothing checks it), the webserver host name and
-        fixed identities; ValidationError unless the environment is usable, as for CLI tokens."""
+        """CreateWebLoginToken: a token good for a minute on the environment's web login
+        (`tokens`), the webserver host name and fixed identities; ValidationError unless the
+        environment is usable, as for CLI tokens."""
         environment = self._usable(region, name)
-        return {"WebToken": secrets.token_urlsafe(32),
+        return {"WebToken": self.tokens.issue("web", region, name),
                 "WebServerHostname": environment["WebserverUrl"].removeprefix("https://"),
                 "IamIdentity": f"arn:aws:sts::{models.ACCOUNT_ID}:assumed-role/mwaa-kit/local",
                 "AirflowIdentity": "admin"}
@@ -219,6 +225,16 @@ class MwaaBackend:
         except OSError as error:
             raise restapi.unreachable(error) from None
         return restapi.result(status, payload)
+
+    def redeem_token(self, kind: str, token: str) -> dict:
+        """The environment a data-plane token (`kind` cli or web) opens, as it is now;
+        tokens.TokenRefused when the token is unknown or expired, or its environment is gone
+        or no longer usable."""
+        grant = self.tokens.redeem(kind, token)
+        try:
+            return self._usable(grant.region, grant.name)
+        except (ValidationError, NotFoundError) as error:
+            raise tokens.TokenRefused(error.message) from None
 
     # -- state transitions -------------------------------------------------------------
 

@@ -184,3 +184,12 @@ def advance(backend: MwaaBackend, request: Request) -> Response:
         raise ValidationError("advance needs the environment's name.")
     status = backend.advance(request.body.get("region") or request.region, name)
     return Response(200, {"Name": name, "Status": status})
+
+
+def advance_token_clock(backend: MwaaBackend, request: Request) -> Response:
+    """POST {"seconds": S} -> {"advanced": total}: the data-plane tokens age S seconds now,
+    so a test sees a token expire without waiting its minute."""
+    seconds = request.body.get("seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        raise ValidationError("advance-token-clock needs \"seconds\": a number, not negative.")
+    return Response(200, {"advanced": backend.tokens.advance_clock(float(seconds))})

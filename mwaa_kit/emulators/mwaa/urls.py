@@ -30,6 +30,7 @@ ROUTES: tuple[tuple[str, str, responses.Handler], ...] = (
     ("POST", "/restapi/{Name}", responses.invoke_rest_api),
     ("POST", f"{ADMIN_PATH}/set-transition", responses.set_transition),
     ("POST", f"{ADMIN_PATH}/advance", responses.advance),
+    ("POST", f"{ADMIN_PATH}/advance-token-clock", responses.advance_token_clock),
 )
 
 
