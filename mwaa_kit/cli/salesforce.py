@@ -52,7 +52,7 @@ def salesforce():
 @click.option("--objects-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Custom objects (JSON) to add to the standard ones.")
 @click.option("--cert-hostname", multiple=True, help="Extra hostname for the certificate.")
-@click.option("--generate", multiple=True, metavar="NAME=COUNT",
+@click.option("--object", "--generate", "generate", multiple=True, metavar="NAME=COUNT",
               help="Seed these records first, when the org is still empty (containers).")
 @click.option("--seed", "seed_value", default=42, show_default=True)
 @click.option("--jwt-cert", type=click.Path(dir_okay=False, exists=True, path_type=Path),

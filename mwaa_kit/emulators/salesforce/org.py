@@ -33,6 +33,14 @@ def open_store(state_dir: Path, objects_file: Path | None = None,
                  (lambda: fixed) if fixed else (lambda: datetime.now(UTC)))
 
 
+def seed_arguments(counts: dict[str, int], seed_value: int) -> list[str]:
+    """The options of `mwaa-kit salesforce seed` and `serve` that generate `counts` records
+    from `seed_value`: the one encoding of a seed on a command line, for the compose stack
+    and the test helpers alike."""
+    objects = [arg for name, count in counts.items() for arg in ("--object", f"{name}={count}")]
+    return ["--seed", str(seed_value), *objects]
+
+
 def seed(store: Store, counts: dict[str, int], seed_value: int, now: datetime) -> None:
     """Add `counts` generated records per object, parents first, the same for the same
     `seed_value` and `now`; ValueError naming an unknown object."""

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mwaa_kit.emulators.salesforce import auth
+from mwaa_kit.emulators.salesforce import auth, org
 
 
 @dataclass(frozen=True)
@@ -95,12 +95,10 @@ def running_stub(state_dir: Path, seed: dict[str, int] | None = None, seed_value
     state_dir.mkdir(parents=True, exist_ok=True)
     schema = ["--objects-file", str(objects_file)] if objects_file else []
     if seed or fixtures:
-        objects = [arg for name, count in (seed or {}).items()
-                   for arg in ("--object", f"{name}={count}")]
         files = [arg for path in fixtures for arg in ("--from-file", str(path))]
-        done = subprocess.run(_cli("seed", "--state-dir", str(state_dir), "--seed",
-                                   str(seed_value), *(["--now", now] if now else []),
-                                   *schema, *objects, *files),
+        done = subprocess.run(_cli("seed", "--state-dir", str(state_dir),
+                                   *org.seed_arguments(seed or {}, seed_value),
+                                   *(["--now", now] if now else []), *schema, *files),
                               capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"seeding the Salesforce stub failed: {done.stdout}"

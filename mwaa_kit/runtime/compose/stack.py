@@ -24,6 +24,7 @@ from pathlib import Path
 from mwaa_kit.contract.configuration import refuse_forced_overrides
 from mwaa_kit.contract.plugins import build_plugins_zip
 from mwaa_kit.emulators.aws.seed import check_seed_file
+from mwaa_kit.emulators.salesforce import org as sf_org
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project
 from mwaa_kit.runtime import port_reservations, processes
@@ -245,10 +246,8 @@ class ComposeEnvironment:
         salesforce = self._salesforce_seed()
         if salesforce:
             values["COMPOSE_PROFILES"] = "salesforce"
-            values["MWAA_KIT_SALESFORCE_SEED"] = " ".join(
-                [f"--seed {salesforce.get('seed', 42)}"] + [
-                    f"--generate {name}={count}"
-                    for name, count in salesforce.get("objects", {}).items()])
+            values["MWAA_KIT_SALESFORCE_SEED"] = " ".join(sf_org.seed_arguments(
+                salesforce.get("objects", {}), salesforce.get("seed", 42)))
             wait_for.append("salesforce:8443")
         values["MWAA_KIT_WAIT_FOR"] = ",".join(wait_for)
         values.update(images.base_images())

@@ -7,10 +7,12 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from mwaa_kit.cli import salesforce as salesforce_cli
 from mwaa_kit.emulators.salesforce import auth, ca, org
 from mwaa_kit.emulators.salesforce.faults import Faults
 from mwaa_kit.emulators.salesforce.models.queries import Queries
@@ -217,3 +219,15 @@ def test_an_older_state_dir_gets_compound_names_backfilled(tmp_path):
     reopened = org.open_store(tmp_path, now=NOW)
     leads = _rows(reopened, "Lead")
     assert all(lead["Name"] == f"{lead['FirstName']} {lead['LastName']}" for lead in leads)
+
+
+def test_the_seed_arguments_are_what_the_seed_command_reads(tmp_path):
+    arguments = org.seed_arguments({"Account": 3, "Lead": 2}, 7)
+    result = CliRunner().invoke(salesforce_cli.salesforce, [
+        "seed", "--state-dir", str(tmp_path), "--now", "2025-01-15T09:00:00Z", *arguments])
+    assert result.exit_code == 0, result.output
+    store = org.open_store(tmp_path)
+    assert (store.count("Account"), store.count("Lead")) == (3, 2)
+    expected = org.open_store(tmp_path / "direct", now=NOW)
+    org.seed(expected, {"Account": 3, "Lead": 2}, 7, NOW)
+    assert _rows(store, "Lead") == _rows(expected, "Lead")  # the seed value was read too
