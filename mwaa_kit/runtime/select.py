@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 
 from mwaa_kit.project import Project
-from mwaa_kit.runtime.compose.stack import ComposeEnvironment, default_runtime
+from mwaa_kit.runtime.compose.engine import default_runtime
+from mwaa_kit.runtime.compose.stack import ComposeEnvironment
 from mwaa_kit.runtime.native.environment import NativeEnvironment
 
 RUNTIMES = ("native", "compose")

@@ -93,7 +93,7 @@ def test_a_startup_timeout_is_still_a_timeout():
 @pytest.mark.parametrize("name", [
     "catalog.CatalogError", "catalog.UnknownVersionError",
     "runtime.lifecycle_lock.ProjectBusyError", "runtime.compose.stack.ComposeError",
-    "runtime.compose.stack.ContainerEngineUnavailableError",
+    "runtime.compose.engine.ContainerEngineUnavailableError",
     "runtime.processes.PortInUseError", "runtime.native.postgres.PostgresUnavailableError",
     "runtime.native.postgres.DataDirUnreachableError",
     "runtime.native.commands.EnvironmentNotRunningError",

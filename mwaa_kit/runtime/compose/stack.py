@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from functools import cached_property
@@ -29,6 +28,11 @@ from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project
 from mwaa_kit.runtime import port_reservations, processes
 from mwaa_kit.runtime.compose import images
+from mwaa_kit.runtime.compose.engine import (
+    ContainerEngineUnavailableError,
+    compose_command,
+    is_podman_compose,
+)
 from mwaa_kit.runtime.compose.images import COMPOSE_FILE
 from mwaa_kit.runtime.interface import (
     DEFAULT_OPTIONS,
@@ -45,65 +49,6 @@ _LONG_RUNNING = {"scheduler", "webserver", "worker"}
 
 class ComposeError(KitError, RuntimeError):
     """A compose command failed; the message carries its output and what to try."""
-
-
-class ContainerEngineUnavailableError(KitError, RuntimeError):
-    """Neither Docker Compose v2 nor podman-compose can run here."""
-
-
-# Which compose tool to use when both answer: "docker" (Compose v2) or "podman"
-# (podman-compose). Compose v2 also drives podman through its Docker-compatible API
-# (`podman system service`, DOCKER_HOST at its socket).
-COMPOSE_TOOL_VARIABLE = "MWAA_KIT_COMPOSE"
-COMPOSE_TOOLS = ("docker", "podman")
-
-
-def compose_command() -> list[str] | None:
-    """The compose command of the first container engine that answers, else None:
-    Docker Compose v2 (the docker CLI's plugin, or the standalone `docker-compose` v2
-    against DOCKER_HOST), then podman-compose; only the one MWAA_KIT_COMPOSE names."""
-    choice = os.environ.get(COMPOSE_TOOL_VARIABLE) or None
-    if choice not in (None, *COMPOSE_TOOLS):
-        raise ContainerEngineUnavailableError(
-            f"{COMPOSE_TOOL_VARIABLE}={choice!r}: use one of {', '.join(COMPOSE_TOOLS)}, "
-            "or unset it to use the first that answers.")
-    if choice in (None, "docker") and (command := _docker_compose()):
-        return command
-    if choice in (None, "podman"):
-        return _podman_compose()
-    return None
-
-
-def _docker_compose() -> list[str] | None:
-    if shutil.which("docker") and _answers(["docker", "info"]) and _answers(
-            ["docker", "compose", "version"]):
-        return ["docker", "compose"]
-    # The standalone binary; `ls` is Compose v2's (v1 has none) and asks the engine.
-    standalone = shutil.which("docker-compose")
-    if standalone and _answers([standalone, "ls"]):
-        return [standalone]
-    return None
-
-
-def _podman_compose() -> list[str] | None:
-    if shutil.which("podman") and _answers(["podman", "info"]):
-        podman_compose = shutil.which("podman-compose") or str(
-            Path(sys.executable).parent / "podman-compose")
-        if Path(podman_compose).exists():
-            return [podman_compose]
-    return None
-
-
-def is_podman_compose(command: list[str]) -> bool:
-    """Whether `command` is podman-compose, whose `ps` and `down` need the podman CLI's help."""
-    return Path(command[0]).name == "podman-compose"
-
-
-def _answers(command: list[str]) -> bool:
-    try:
-        return subprocess.run(command, capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 def _hint(output: str) -> str:
@@ -266,7 +211,7 @@ class ComposeEnvironment:
         if port is None:
             raise KitError("The compose stack was never brought up.",
                            hint="Start it with `mwaa-kit up`.")
-        return f"http://127.0.0.1:{port}"
+        return _host_url(port)
 
     def mwaa_endpoint(self) -> str:
         """The compose stack serves no MWAA API yet (issue #16): say where one runs."""
@@ -337,7 +282,7 @@ class ComposeEnvironment:
         workers = state.get("workers", 1)
         endpoints = {"ui": state["ui_url"]} if state.get("ui_url") else {}
         if state.get("ports", {}).get("aws"):
-            endpoints["aws"] = self.aws_endpoint()
+            endpoints["aws"] = _host_url(state["ports"]["aws"])
         return EnvironmentStatus(
             runtime=self.name,
             running=self.all_running(containers),
@@ -384,15 +329,10 @@ def _json_objects(output: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
+def _host_url(port: int) -> str:
+    """The URL of a port the stack publishes on the host's loopback."""
+    return f"http://127.0.0.1:{port}"
+
+
 def _fernet_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-
-
-def default_runtime() -> tuple[str, str | None]:
-    """compose when a container engine answers and the stack's images can be built here,
-    else the embedded native runtime, with why in one line."""
-    if not compose_command():
-        return "native", None
-    reason = images.why_not_buildable()
-    return ("native", f"running natively: {reason}") if reason else ("compose", None)
-

@@ -3,13 +3,12 @@
 import pytest
 
 from mwaa_kit.project import load_project
-from mwaa_kit.runtime.compose.stack import (
-    ComposeEnvironment,
-    ComposeError,
+from mwaa_kit.runtime.compose.engine import (
     ContainerEngineUnavailableError,
     compose_command,
     is_podman_compose,
 )
+from mwaa_kit.runtime.compose.stack import ComposeEnvironment, ComposeError
 
 
 @pytest.fixture

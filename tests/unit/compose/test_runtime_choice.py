@@ -3,7 +3,7 @@
 import pytest
 
 from mwaa_kit.runtime import select
-from mwaa_kit.runtime.compose import images, stack
+from mwaa_kit.runtime.compose import engine, images
 
 
 @pytest.fixture
@@ -11,7 +11,7 @@ def machine(monkeypatch):
     """An engine that answers; which images exist and whether a registry answers is set
     by each test."""
     present: set[str] = set()
-    monkeypatch.setattr(stack, "compose_command", lambda: ["podman-compose"])
+    monkeypatch.setattr(engine, "compose_command", lambda: ["podman-compose"])
     monkeypatch.setattr(images, "image_exists", lambda name: name in present)
     monkeypatch.setattr(images, "registry_answers", lambda timeout=3: False)
     for name in images.BASE_IMAGE_VARIABLES:
