@@ -32,13 +32,16 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Host name the tokens and WebserverUrl name (e.g. the local UI's).")
 
 
-def serve_from(arguments: argparse.Namespace, apply=None, rest_api=None) -> None:
-    """Serve with the options add_serve_arguments parsed, `apply` as the update hook and
-    `rest_api` as InvokeRestApi's forwarder."""
+def serve_from(arguments: argparse.Namespace, apply=None, rest_api=None,
+               cli_runner=None) -> None:
+    """Serve with the options add_serve_arguments parsed, `apply` as the update hook,
+    `rest_api` as InvokeRestApi's forwarder and `cli_runner` running /aws_mwaa/cli's
+    commands."""
     serve(arguments.port, arguments.s3_endpoint, arguments.state_dir,
           create_delay=arguments.create_delay, update_delay=arguments.update_delay,
           delete_delay=arguments.delete_delay, host=arguments.host,
-          webserver_hostname=arguments.webserver_hostname, apply=apply, rest_api=rest_api)
+          webserver_hostname=arguments.webserver_hostname, apply=apply, rest_api=rest_api,
+          cli_runner=cli_runner)
 
 
 def main(argv: list[str] | None = None) -> None:
