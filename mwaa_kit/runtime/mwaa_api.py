@@ -11,7 +11,9 @@ UpdateEnvironment applied to something real.
 
 With `--project`, InvokeRestApi is forwarded to that project's running native Airflow
 (`NativeRestApi`), as Admin: the emulator evaluates no IAM, so no call maps to a lesser
-Airflow role.
+Airflow role. So are the commands of MWAA's CLI endpoint, POST /aws_mwaa/cli, run in that
+Airflow (`mwaa_cli.NativeCliRunner`); until the environment has its own HTTPS web origin,
+this process's port serves that endpoint.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mwaa_kit.emulators.mwaa.restapi import RestApiCall
 from mwaa_kit.emulators.mwaa.server import s3_client
 from mwaa_kit.project import cache_dir, load_project
 from mwaa_kit.runtime.airflow_rest import AirflowRestClient
+from mwaa_kit.runtime.mwaa_cli import NativeCliRunner
 from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
 from mwaa_kit.runtime.native.environment import NativeEnvironment
 
@@ -98,7 +101,8 @@ def main(argv: list[str] | None = None) -> None:
                              "environment on it.")
     parser.add_argument("--project", type=Path,
                         help="The project whose running native Airflow answers InvokeRestApi "
-                             "(and, with --apply native, takes the updates).")
+                             "and /aws_mwaa/cli (and, with --apply native, takes the "
+                             "updates).")
     parser.add_argument("--work-dir", type=Path,
                         help="Where --apply contract prepares bundles (default: "
                              "STATE_DIR/apply).")
@@ -112,8 +116,9 @@ def main(argv: list[str] | None = None) -> None:
         if arguments.project is None:
             parser.error("--apply native needs --project")
         apply = NativeApplier(s3, arguments.project)
-    serve_from(arguments, apply,
-               NativeRestApi(arguments.project) if arguments.project else None)
+    project = arguments.project
+    serve_from(arguments, apply, NativeRestApi(project) if project else None,
+               NativeCliRunner(project) if project else None)
 
 
 if __name__ == "__main__":

@@ -109,11 +109,15 @@ def group_members(pgid: int) -> list[int]:
 
 
 def run(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
-        on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess:
-    """Run `command` to its end: its output (stderr merged) captured in the result, or, with
-    `on_line`, handed over a line at a time as it comes (nothing kept)."""
+        on_line: Callable[[str], None] | None = None,
+        timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run `command` to its end: its stdout and stderr captured in the result, or, with
+    `on_line`, handed over (stderr merged) a line at a time as it comes (nothing kept).
+    `timeout` bounds a captured run: the command is killed after that many seconds and
+    subprocess.TimeoutExpired raised."""
     if on_line is None:
-        return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+        return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
+                              timeout=timeout)
     with subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
                           errors="replace") as process:

@@ -75,13 +75,14 @@ class OneOffCommands:
             f"{what} is not running. Start the environment with `mwaa-kit up`."
         )
 
-    def airflow(self, *arguments: str, on_line: Callable[[str], None] | None = None
-                ) -> subprocess.CompletedProcess:
+    def airflow(self, *arguments: str, on_line: Callable[[str], None] | None = None,
+                timeout: float | None = None) -> subprocess.CompletedProcess:
         """A one-off Airflow CLI command with the environment of a worker; its output
-        captured, or handed to `on_line` a line at a time."""
+        captured (killed after `timeout` seconds: subprocess.TimeoutExpired), or handed to
+        `on_line` a line at a time."""
         prepared = self.prepared()
         return processes.run(prepared.airflow(*arguments), env=prepared.env("worker"),
-                             cwd=prepared.home, on_line=on_line)
+                             cwd=prepared.home, on_line=on_line, timeout=timeout)
 
     def run_states(self, dag_id: str, run_id: str | None = None) -> dict:
         """The state of a DAG run and its tasks (the latest run when `run_id` is None), read with
