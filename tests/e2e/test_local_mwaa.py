@@ -7,6 +7,7 @@ Real parts throughout: PostgreSQL, moto, the MWAA emulator process, Airflow, the
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -256,3 +257,65 @@ def test_a_promotion_killed_mid_upload_leaves_the_running_versions(local):
     assert held.returncode == 1 and "holds the lock" in held.stderr
     finished = _promote(local, "promote", "--skip-validate", "--break-lock", check=0)
     assert finished["status"] == "AVAILABLE" and finished["update_called"]
+
+
+def _cli_token(local) -> dict:
+    """`aws mwaa create-cli-token`, as MWAA's guide runs it: {CliToken, WebServerHostname}."""
+    env = {**os.environ, **client_environment(local["mwaa_url"])}
+    result = subprocess.run([AWS_CLI, "mwaa", "create-cli-token", "--name", ENVIRONMENT],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _airflow_cli(local, command: str, token: str | None = None) -> tuple[int, str, str]:
+    """The guide's curl POST of `command` to /aws_mwaa/cli with a CLI token (a new one unless
+    given): the HTTP status and the decoded stdout and stderr. The endpoint is served on the
+    MWAA API's port until the environment has its HTTPS web origin (WebServerHostname)."""
+    token = token or _cli_token(local)["CliToken"]
+    result = subprocess.run(
+        ["curl", "-sS", "--request", "POST", f"{local['mwaa_url']}/aws_mwaa/cli",
+         "--header", f"Authorization: Bearer {token}", "--header", "Content-Type: text/plain",
+         "--data-raw", command, "--write-out", "\n%{http_code}"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    body, status = result.stdout.rsplit("\n", 1)
+    answer = json.loads(body)
+    if "stdout" not in answer:
+        return int(status), "", answer["message"]
+    return (int(status), base64.b64decode(answer["stdout"]).decode(),
+            base64.b64decode(answer["stderr"]).decode())
+
+
+def test_the_airflow_cli_endpoint_runs_what_mwaa_runs_and_refuses_the_rest(local):
+    deadline = time.monotonic() + 240
+    while True:  # the bucket's DAGs reach the DAG folder, then Airflow's database
+        status, stdout, stderr = _airflow_cli(local, "dags list -o json")
+        assert status == 200, stderr
+        if "rest_probe" in stdout:
+            break
+        assert time.monotonic() < deadline, f"dags list never showed rest_probe:\n{stderr}"
+        time.sleep(5)
+    listed = json.loads(stdout.splitlines()[-1])  # Airflow logs its warnings to stdout first
+    assert "rest_probe" in {dag["dag_id"] for dag in listed}
+
+    assert _airflow_cli(local, "dags unpause rest_probe")[0] == 200
+    run_id = f"cli-{uuid.uuid4().hex[:8]}"
+    status, stdout, stderr = _airflow_cli(local, f"dags trigger rest_probe -r {run_id}")
+    assert status == 200 and run_id in stdout, stderr
+    final = _poll(local, f"/dags/rest_probe/dagRuns/{run_id}",
+                  lambda run: run["state"] in ("success", "failed"), 300)
+    assert final["state"] == "success"
+
+    status, stdout, stderr = _airflow_cli(local, "db reset -y")
+    assert (status, stdout) == (500, "")
+    assert "`db reset -y` is not a supported Airflow CLI command on Amazon MWAA" in stderr
+
+    token = _cli_token(local)["CliToken"]
+    aged = subprocess.run(
+        ["curl", "-sS", "--fail", "--request", "POST", "--data", '{"seconds": 61}',
+         f"{local['mwaa_url']}/_mwaa_kit/state-manager/advance-token-clock"],
+        capture_output=True, text=True, timeout=60)
+    assert aged.returncode == 0, aged.stderr
+    status, _, message = _airflow_cli(local, "version", token)
+    assert status == 403 and "expired" in message
