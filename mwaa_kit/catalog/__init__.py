@@ -4,11 +4,12 @@
 environment classes, the secrets backend, time limits) and those shared by the versions of
 one Airflow major (health path, REST API prefix, DAG-folder rescan option: each
 AirflowVersion carries its major's, so the runtimes read them instead of branching on the
-major number); `versions/<airflow>.toml` holds one Airflow version each; `locks/` holds
-the constraints locks that stand in for the official Airflow constraints files when those
-cannot be downloaded. Supporting a new MWAA version means adding a TOML file and a lock
-(`python -m mwaa_kit.catalog.locks <version>`), and for a new Airflow major a [majors.N]
-table: no code.
+major number); `versions/<airflow>.toml` holds one Airflow version each;
+`cli_commands.toml` the Airflow CLI commands MWAA's CLI endpoint runs, per major (read by
+`cli_commands`); `locks/` holds the constraints locks that stand in for the official
+Airflow constraints files when those cannot be downloaded. Supporting a new MWAA version
+means adding a TOML file and a lock (`python -m mwaa_kit.catalog.locks <version>`), and for
+a new Airflow major a [majors.N] table in mwaa.toml and in cli_commands.toml: no code.
 """
 
 from __future__ import annotations
