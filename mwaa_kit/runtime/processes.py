@@ -117,7 +117,7 @@ def run(command: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     subprocess.TimeoutExpired raised."""
     if on_line is None:
         return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
-                              timeout=timeout)
+                              errors="replace", timeout=timeout)
     with subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
                           errors="replace") as process:

@@ -59,3 +59,9 @@ def test_a_down_environment_or_a_slow_command_is_the_endpoints_error(runner, rai
 def test_a_captured_run_is_killed_at_its_timeout():
     with pytest.raises(subprocess.TimeoutExpired):
         processes.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+
+
+def test_a_captured_run_keeps_output_that_is_not_utf8():
+    result = processes.run([sys.executable, "-c",
+                            "import sys; sys.stdout.buffer.write(b'ok \\xff')"])
+    assert result.stdout == "ok \ufffd"
