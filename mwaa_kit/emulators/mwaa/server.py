@@ -78,10 +78,13 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
           update_delay: float = 5.0, delete_delay: float = 2.0, host: str = "127.0.0.1",
           webserver_hostname: str | None = None, apply: ApplyHook | None = None,
           backend: MwaaBackend | None = None,
-          rest_api: RestApiForwarder | None = None) -> None:
+          rest_api: RestApiForwarder | None = None,
+          web: ThreadingHTTPServer | None = None) -> None:
     """Serve the API until interrupted, completing due transitions every 0.2 s even when no
     request comes, as MWAA's environments change state on their own (the delays make every
-    transition time-based; POST /_mwaa_kit/state-manager/set-transition changes that)."""
+    transition time-based; POST /_mwaa_kit/state-manager/set-transition changes that).
+    `web`, the environment's web server origin (webserver.WebServer) over the same backend,
+    is served beside it, so its tokens are the API's."""
     backend = backend or make_backend(s3_endpoint, state_dir, create_delay, update_delay,
                                       delete_delay, webserver_hostname, apply, rest_api)
     server = make_server(port, backend, host)
@@ -95,6 +98,10 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
                 sys.stderr.write(f"mwaa emulator: tick failed: {error!r}\n")
 
     threading.Thread(target=ticker, daemon=True).start()
+    if web is not None:
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        sys.stderr.write(f"mwaa-kit web server origin on https://{host}:"
+                         f"{web.server_address[1]}\n")
     sys.stderr.write(f"mwaa-kit MWAA emulator on http://{host}:{port} (S3: {s3_endpoint}, "
                      f"state: {state_dir})\n")
     try:
@@ -102,6 +109,9 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
     finally:
         stop.set()
         server.server_close()
+        if web is not None:
+            web.shutdown()
+            web.server_close()
 
 
 def make_backend(s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,

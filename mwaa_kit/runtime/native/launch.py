@@ -113,8 +113,8 @@ class Launcher(EnvironmentSettings):
 
     def _control_plane_records(self, ports: dict, state: dict) -> list[dict]:
         records = control_plane.start(
-            self.project, f"http://127.0.0.1:{ports['aws']}", ports["mwaa"], state["ui_url"],
-            state["dags_from"], self.logs_dir, self.report,
+            self.project, f"http://127.0.0.1:{ports['aws']}", ports["mwaa"], ports["web"],
+            state["ui_url"], state["dags_from"], self.logs_dir, self.report,
         )
         return [record.to_dict() for record in records]
 
