@@ -205,7 +205,7 @@ def _tls_dir(local) -> Path:
 def test_status_says_where_the_origin_and_its_ca_are(local):
     status = json.loads(run_cli("status", "--format", "json", project=local["root"]).stdout)
     assert status["endpoints"]["web"] == local["web_url"]
-    assert status["details"]["web_ca_file"] == str(_tls_dir(local) / "ca.pem")
+    assert status["web_ca_file"] == str(_tls_dir(local) / "ca.pem")
     text = run_cli("status", project=local["root"]).stdout
     assert local["web_url"] in text and "--cacert" in text
 
@@ -214,7 +214,8 @@ def test_the_providers_mwaa_hook_logs_in_with_a_web_token(local):
     _poll(local, "/dags", lambda answer: any(dag["dag_id"] == "rest_probe"
                                               for dag in answer["dags"]), 240)
     env = {**os.environ, **client_environment(local["mwaa_url"]),
-           "REQUESTS_CA_BUNDLE": str(_tls_dir(local) / "ca.pem"),
+           # the bundle the environment's own processes are given: system CAs and the kit's
+           "REQUESTS_CA_BUNDLE": str(Path(local["root"]) / ".mwaa-kit/native/ca-bundle.pem"),
            "AIRFLOW_HOME": local["airflow_home"]}
     python = str(Path(local["virtualenv"]) / "venv" / "bin" / "python")
     result = subprocess.run([python, "-c", HOOK_SCRIPT, ENVIRONMENT], capture_output=True,
