@@ -6,15 +6,9 @@ On MWAA, InvokeRestApi runs as the Airflow role the caller's IAM policy maps to
 emulator evaluates no IAM, so locally every call runs as Admin, the one user the kit
 creates.
 
-How Admin logs in depends on the major, as each version's configuration enables it:
-
-- Airflow 3's simple auth manager issues a JWT from POST /auth/token (username and
-  password), sent as `Authorization: Bearer`.
-- Airflow 2's REST API authenticates with `[api] auth_backends`; neither MWAA's forced
-  configuration (catalog/versions/2.*.toml) nor the kit sets it, so Airflow's default
-  holds: `airflow.api.auth.backend.session`, the web UI's session. The client logs in
-  through the UI's form (/login/, with its CSRF token) and sends the session cookie;
-  the REST API itself is exempt from CSRF.
+Admin logs in as airflow_login.py says for each major: a JWT sent as `Authorization:
+Bearer` (Airflow 3), the UI's session cookie (Airflow 2; the REST API itself is exempt
+from CSRF).
 
 A token or session that expires (401) is renewed once per call; the login and the call
 share the call's time limit (MWAA's 10 seconds, given by the emulator).
@@ -22,20 +16,16 @@ share the call's time limit (MWAA's 10 seconds, given by the emulator).
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
-import re
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
 from mwaa_kit.catalog import AirflowVersion
 from mwaa_kit.emulators.mwaa.restapi import RestApiCall
+from mwaa_kit.runtime.airflow_login import JWT_COOKIE, log_in, open_url
 
-ADMIN = "admin"
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _WITH_BODY = ("POST", "PUT", "PATCH")
 
 
@@ -47,9 +37,8 @@ class AirflowRestClient:
         self.ui_url = ui_url.rstrip("/")
         self.version = version
         self.password = password
-        self._opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        self._token: str | None = None
+        self._opener = urllib.request.build_opener()
+        self._cookies: dict[str, str] = {}
         self._logged_in = False
         self._lock = threading.Lock()
 
@@ -76,46 +65,23 @@ class AirflowRestClient:
         if call.method in _WITH_BODY and call.body is not None:
             data = json.dumps(call.body).encode()
             headers["Content-Type"] = "application/json"
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
-        return self._open(urllib.request.Request(url, data, headers, method=call.method),
-                          deadline)
+        if JWT_COOKIE in self._cookies:
+            headers["Authorization"] = f"Bearer {self._cookies[JWT_COOKIE]}"
+        elif self._cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}"
+                                          for name, value in self._cookies.items())
+        request = urllib.request.Request(url, data, headers, method=call.method)
+        status, payload, _ = open_url(self._opener, request, deadline)
+        return status, payload
 
     def _log_in(self, deadline: float) -> None:
         """Admin's token (Airflow 3) or UI session (Airflow 2); a refused login leaves the
         call to answer Airflow's 401."""
-        if self.version.major >= 3:
-            request = urllib.request.Request(
-                f"{self.ui_url}/auth/token", method="POST",
-                data=json.dumps({"username": ADMIN, "password": self.password}).encode(),
-                headers={"Content-Type": "application/json", "Accept": "application/json"})
-            status, payload = self._open(request, deadline)
-            self._token = json.loads(payload)["access_token"] if status < 300 else None
-        else:
-            _, page = self._open(urllib.request.Request(f"{self.ui_url}/login/"), deadline)
-            match = _CSRF.search(page.decode("utf-8", "replace"))
-            form = {"username": ADMIN, "password": self.password,
-                    "csrf_token": match.group(1) if match else ""}
-            self._open(urllib.request.Request(
-                f"{self.ui_url}/login/", urllib.parse.urlencode(form).encode(), method="POST",
-                headers={"Content-Type": "application/x-www-form-urlencoded"}), deadline)
-        self._logged_in = True
-
-    def _open(self, request: urllib.request.Request, deadline: float) -> tuple[int, bytes]:
-        """(status, body) of any answer, errors included; TimeoutError or ConnectionError
-        when there is none by `deadline` (time.monotonic)."""
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("no time left for the Apache Airflow REST API")
         try:
-            with self._opener.open(request, timeout=left) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, TimeoutError):  # socket.timeout too
-                raise TimeoutError(str(error.reason)) from None
-            raise ConnectionError(str(error.reason)) from None
+            self._cookies = log_in(self.ui_url, self.version, self.password, deadline)
+        except PermissionError:
+            self._cookies = {}
+        self._logged_in = True
 
 
 def _query(parameters: dict) -> dict:

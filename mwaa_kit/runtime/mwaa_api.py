@@ -11,22 +11,28 @@ UpdateEnvironment applied to something real.
 
 With `--project`, InvokeRestApi is forwarded to that project's running native Airflow
 (`NativeRestApi`), as Admin: the emulator evaluates no IAM, so no call maps to a lesser
-Airflow role. So are the commands of MWAA's CLI endpoint, POST /aws_mwaa/cli, run in that
-Airflow (`mwaa_cli.NativeCliRunner`); until the environment has its own HTTPS web origin,
-this process's port serves that endpoint.
+Airflow role. With `--web-port` too, the same process serves the environment's web server
+origin (emulators/mwaa/webserver.py) over HTTPS on that port, its certificate signed by the
+kit's CA in `--tls-dir`: MWAA's web login and paths, and the Airflow UI at `--web-upstream`
+behind them; a web login logs in as Admin (`NativeWebLogin`), for the same reason. Its
+/aws_mwaa/cli runs Airflow CLI commands in that project's Airflow (`mwaa_cli.NativeCliRunner`).
 """
 
 from __future__ import annotations
 
 import argparse
 import threading
+import time
 from pathlib import Path
 
 from mwaa_kit import catalog
-from mwaa_kit.emulators.mwaa.__main__ import add_serve_arguments, serve_from
-from mwaa_kit.emulators.mwaa.restapi import RestApiCall
+from mwaa_kit.emulators import tls
+from mwaa_kit.emulators.mwaa.__main__ import add_serve_arguments, backend_from, serve_from
+from mwaa_kit.emulators.mwaa.restapi import TIMEOUT_SECONDS, RestApiCall
 from mwaa_kit.emulators.mwaa.server import s3_client
+from mwaa_kit.emulators.mwaa.webserver import WebServer
 from mwaa_kit.project import cache_dir, load_project
+from mwaa_kit.runtime.airflow_login import log_in
 from mwaa_kit.runtime.airflow_rest import AirflowRestClient
 from mwaa_kit.runtime.mwaa_cli import NativeCliRunner
 from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
@@ -73,18 +79,40 @@ class NativeRestApi:
     def _client(self) -> AirflowRestClient:
         """The client of the Airflow running now (one kept per URL, version and password, so
         its login is reused); ConnectionError when the environment is not up."""
-        local = NativeEnvironment(load_project(self.project_dir))
-        status = local.status()
-        ui = status.endpoints.get("ui")
-        if not (ui and status.airflow_version and local.password_file().exists()):
-            raise ConnectionError("the local environment is not up (`mwaa-kit up`)")
-        password = local.admin_password()
-        key = (ui, status.airflow_version, password)
+        key = running_airflow(self.project_dir)
         with self._lock:
             if key not in self._clients:
                 self._clients = {key: AirflowRestClient(
-                    ui, catalog.get_version(status.airflow_version), password)}
+                    key[0], catalog.get_version(key[1]), key[2])}
             return self._clients[key]
+
+
+class NativeWebLogin:
+    """The web login's `WebLogin`: a fresh Admin login to the Airflow the project's native
+    environment runs now, its cookies handed to the browser or client that showed the token.
+
+    :param project_dir: the project whose native environment runs.
+    """
+
+    def __init__(self, project_dir: Path):
+        self.project_dir = Path(project_dir)
+
+    def __call__(self, environment: dict) -> dict[str, str]:
+        ui, version, password = running_airflow(self.project_dir)
+        return log_in(ui, catalog.get_version(version), password,
+                      time.monotonic() + TIMEOUT_SECONDS)
+
+
+def running_airflow(project_dir: Path) -> tuple[str, str, str]:
+    """(UI URL, Airflow version, admin password) of the project's native environment as it
+    runs now (a restart on other ports or a version switch is followed); ConnectionError
+    when it is not up."""
+    local = NativeEnvironment(load_project(project_dir))
+    status = local.status()
+    ui = status.endpoints.get("ui")
+    if not (ui and status.airflow_version and local.password_file().exists()):
+        raise ConnectionError("the local environment is not up (`mwaa-kit up`)")
+    return ui, status.airflow_version, local.admin_password()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,8 +129,15 @@ def main(argv: list[str] | None = None) -> None:
                              "environment on it.")
     parser.add_argument("--project", type=Path,
                         help="The project whose running native Airflow answers InvokeRestApi "
-                             "and /aws_mwaa/cli (and, with --apply native, takes the "
-                             "updates).")
+                             "(and, with --apply native, takes the updates).")
+    parser.add_argument("--web-port", type=int,
+                        help="Also serve the environment's web server origin over HTTPS on "
+                             "this port (needs --project and --web-upstream).")
+    parser.add_argument("--web-upstream",
+                        help="The Airflow UI the origin proxies (http://127.0.0.1:PORT).")
+    parser.add_argument("--tls-dir", type=Path,
+                        help="Where the kit's CA and the origin's certificate are kept "
+                             "(default: STATE_DIR/tls).")
     parser.add_argument("--work-dir", type=Path,
                         help="Where --apply contract prepares bundles (default: "
                              "STATE_DIR/apply).")
@@ -116,9 +151,18 @@ def main(argv: list[str] | None = None) -> None:
         if arguments.project is None:
             parser.error("--apply native needs --project")
         apply = NativeApplier(s3, arguments.project)
-    project = arguments.project
-    serve_from(arguments, apply, NativeRestApi(project) if project else None,
-               NativeCliRunner(project) if project else None)
+    if arguments.web_port and not (arguments.project and arguments.web_upstream):
+        parser.error("--web-port needs --project and --web-upstream")
+    backend = backend_from(arguments, apply,
+                           NativeRestApi(arguments.project) if arguments.project else None)
+    web = None
+    if arguments.web_port:
+        certificate, key = tls.ensure_certificates(arguments.tls_dir
+                                                   or arguments.state_dir / "tls")
+        web = WebServer(arguments.web_port, backend, arguments.web_upstream,
+                        NativeWebLogin(arguments.project), certificate, key, arguments.host,
+                        NativeCliRunner(arguments.project))
+    serve_from(arguments, backend, web)
 
 
 if __name__ == "__main__":

@@ -138,10 +138,14 @@ def mwaa_api_spec(log: Path, port: int, s3_endpoint: str, state_dir: Path,
                   create_delay: float = 5.0, update_delay: float = 5.0,
                   env: dict[str, str] | None = None, apply: str = "none",
                   project_dir: Path | None = None,
-                  webserver_hostname: str | None = None) -> ServiceSpec:
+                  webserver_hostname: str | None = None, web_port: int | None = None,
+                  web_upstream: str | None = None,
+                  tls_dir: Path | None = None) -> ServiceSpec:
     """The MWAA API emulator process. `apply="contract"` prepares each update's bundle with
     the MWAA contract; `apply="native"` re-applies it to `project_dir`'s running native
-    environment (see mwaa_kit.runtime.mwaa_api)."""
+    environment (see mwaa_kit.runtime.mwaa_api). With `web_port`, the process also serves
+    the environment's HTTPS web server origin there, in front of the UI at `web_upstream`,
+    its certificate from the CA in `tls_dir`."""
     argv = (sys.executable, "-m", "mwaa_kit.runtime.mwaa_api", "--port", str(port),
             "--s3-endpoint", s3_endpoint, "--state-dir", str(state_dir),
             "--create-delay", str(create_delay), "--update-delay", str(update_delay),
@@ -150,6 +154,10 @@ def mwaa_api_spec(log: Path, port: int, s3_endpoint: str, state_dir: Path,
         argv += ("--project", str(project_dir))
     if webserver_hostname:
         argv += ("--webserver-hostname", webserver_hostname)
+    if web_port:
+        argv += ("--web-port", str(web_port), "--web-upstream", str(web_upstream))
+    if tls_dir is not None:
+        argv += ("--tls-dir", str(tls_dir))
     return ServiceSpec("mwaa", argv, {**host_env(), **(env or {})},
                        f"http://127.0.0.1:{port}{HEALTH_PATH}", 30, log, port)
 

@@ -2,12 +2,16 @@
 MWAA API over the running local Airflow, and promotions reach that Airflow as they reach
 MWAA — DAGs through the bucket sync, requirements/startup/plugins through UpdateEnvironment,
 which restarts the components on the new bundle, or keeps the old one when it fails — and
-InvokeRestApi reaches that Airflow's REST API.
-Real parts throughout: PostgreSQL, moto, the MWAA emulator process, Airflow, the CLI."""
+InvokeRestApi reaches that Airflow's REST API; its web server origin (HTTPS, the kit's CA)
+logs in the Amazon provider's MwaaHook with a web token, and a real headless Chromium
+through the web-login URL.
+Real parts throughout: PostgreSQL, moto, the MWAA emulator process, Airflow, the CLI,
+Debian's Chromium."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -20,9 +24,16 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from mwaa_kit.emulators.mwaa.server import client_environment
+from mwaa_kit.emulators.mwaa.urls import ADMIN_PATH
 from tests.e2e.conftest import E2E_ROOT, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +97,8 @@ def local():
     run_cli("up", "--dags-from", "bucket", "--quiet", project=root, check=True)
     state = json.loads((root / ".mwaa-kit" / "native" / "state.json").read_text())
     yield {"root": root, "mwaa_url": state["mwaa_url"], "ui_url": state["ui_url"],
+           "web_url": state["web_url"], "virtualenv": state["virtualenv"],
+           "airflow_home": state["airflow_home"],
            "mwaa": boto3.client("mwaa", endpoint_url=state["mwaa_url"], region_name="us-east-1",
                                 aws_access_key_id="testing", aws_secret_access_key="testing",
                                 config=Config(inject_host_prefix=False))}
@@ -124,7 +137,7 @@ def test_boto3_and_the_aws_cli_see_the_local_environment(local):
     assert result.returncode == 0, result.stderr
     environment = json.loads(result.stdout)["Environment"]
     assert environment["Status"] == "AVAILABLE"
-    assert environment["WebserverUrl"].endswith(local["ui_url"].removeprefix("http://"))
+    assert environment["WebserverUrl"] == local["web_url"]  # the one HTTPS origin
     assert environment["RequirementsS3ObjectVersion"]
 
 
@@ -163,15 +176,102 @@ def test_invoke_rest_api_lists_triggers_and_refuses_as_mwaa(local):
                           "logical_date": datetime.now(UTC).isoformat()})
     assert started["RestApiStatusCode"] == 200
     assert started["RestApiResponse"]["dag_run_id"] == run_id
-    final = _poll(local, f"/dags/rest_probe/dagRuns/{run_id}",
-                  lambda run: run["state"] in ("success", "failed"), 300)
-    assert final["state"] == "success"
+    assert _poll(local, f"/dags/rest_probe/dagRuns/{run_id}",
+                 lambda run: run["state"] in ("success", "failed"), 300)["state"] == "success"
 
     with pytest.raises(local["mwaa"].exceptions.RestApiClientException) as unknown:
         _rest(local, "/dags/no_such_dag/dagRuns", "POST",
               Body={"logical_date": datetime.now(UTC).isoformat()})
     assert unknown.value.response["RestApiStatusCode"] == 404
     assert "no_such_dag" in json.dumps(unknown.value.response["RestApiResponse"])
+
+
+HOOK_SCRIPT = """
+import json, sys
+from airflow.providers.amazon.aws.hooks.mwaa import MwaaHook
+
+hook = MwaaHook(aws_conn_id=None, region_name="us-east-1")
+answer = hook.invoke_rest_api(env_name=sys.argv[1], path="/dags", method="GET",
+                              generate_local_token=True, airflow_version=3)
+print(json.dumps(answer))
+"""
+
+
+def _tls_dir(local) -> Path:
+    return Path(local["root"]) / ".mwaa-kit" / "mwaa" / "tls"
+
+
+def test_status_says_where_the_origin_and_its_ca_are(local):
+    status = json.loads(run_cli("status", "--format", "json", project=local["root"]).stdout)
+    assert status["endpoints"]["web"] == local["web_url"]
+    assert status["web_ca_file"] == str(_tls_dir(local) / "ca.pem")
+    text = run_cli("status", project=local["root"]).stdout
+    assert local["web_url"] in text and "--cacert" in text
+
+
+def test_the_providers_mwaa_hook_logs_in_with_a_web_token(local):
+    _poll(local, "/dags", lambda answer: any(dag["dag_id"] == "rest_probe"
+                                              for dag in answer["dags"]), 240)
+    env = {**os.environ, **client_environment(local["mwaa_url"]),
+           # the bundle the environment's own processes are given: system CAs and the kit's
+           "REQUESTS_CA_BUNDLE": str(Path(local["root"]) / ".mwaa-kit/native/ca-bundle.pem"),
+           "AIRFLOW_HOME": local["airflow_home"]}
+    python = str(Path(local["virtualenv"]) / "venv" / "bin" / "python")
+    result = subprocess.run([python, "-c", HOOK_SCRIPT, ENVIRONMENT], capture_output=True,
+                            text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["RestApiStatusCode"] == 200
+    assert "rest_probe" in {dag["dag_id"] for dag in answer["RestApiResponse"]["dags"]}
+
+
+def _spki_pin(certificate: Path) -> str:
+    """The base64 SHA-256 of the origin's public key, the one certificate Chromium is told
+    to accept (it reads no CA file; the provider test above verifies the chain)."""
+    leaf = x509.load_pem_x509_certificates(certificate.read_bytes())[0]
+    spki = leaf.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+@pytest.fixture
+def browser(local):
+    """Debian's headless Chromium, driven by its own chromedriver through Selenium."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--ignore-certificate-errors-spki-list="
+                     + _spki_pin(_tls_dir(local) / "server.pem")):
+        options.add_argument(argument)
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
+    driver = webdriver.Chrome(options=options, service=service)
+    yield driver
+    driver.quit()
+
+
+def test_the_web_login_url_opens_the_ui_logged_in(local, browser):
+    token = local["mwaa"].create_web_login_token(Name=ENVIRONMENT)
+    origin = f"https://{token['WebServerHostname']}"
+    browser.get(f"{origin}/aws_mwaa/aws-console-sso?login=true#{token['WebToken']}")
+    WebDriverWait(browser, 60).until(lambda driver: "aws_mwaa" not in driver.current_url)
+    browser.get(f"{origin}/dags")
+    # Only a logged-in UI lists the DAGs (its calls to /ui and /api/v2 carry the cookie);
+    # a logged-out one is sent to /auth/login.
+    WebDriverWait(browser, 120).until(
+        lambda driver: "rest_probe" in driver.find_element(By.TAG_NAME, "body").text)
+    assert browser.current_url.startswith(origin) and "login" not in browser.current_url
+
+
+def test_an_expired_web_token_is_refused(local):
+    token = local["mwaa"].create_web_login_token(Name=ENVIRONMENT)
+    login = f"https://{token['WebServerHostname']}/pluginsv2/aws_mwaa/login"
+    requests.post(f"{local['mwaa_url']}{ADMIN_PATH}/advance-token-clock",
+                  json={"seconds": 61}, timeout=30).raise_for_status()
+    refused = requests.post(login, data={"token": token["WebToken"]}, timeout=30,
+                            verify=str(_tls_dir(local) / "ca.pem"))
+    assert refused.status_code == 403
+    assert "expired" in refused.json()["message"]
+    assert "_token" not in refused.cookies
 
 
 def test_a_promoted_dag_and_requirement_reach_the_local_airflow(local):
@@ -259,63 +359,41 @@ def test_a_promotion_killed_mid_upload_leaves_the_running_versions(local):
     assert finished["status"] == "AVAILABLE" and finished["update_called"]
 
 
-def _cli_token(local) -> dict:
-    """`aws mwaa create-cli-token`, as MWAA's guide runs it: {CliToken, WebServerHostname}."""
-    env = {**os.environ, **client_environment(local["mwaa_url"])}
-    result = subprocess.run([AWS_CLI, "mwaa", "create-cli-token", "--name", ENVIRONMENT],
-                            capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
-
-def _airflow_cli(local, command: str, token: str | None = None) -> tuple[int, str, str]:
-    """The guide's curl POST of `command` to /aws_mwaa/cli with a CLI token (a new one unless
-    given): the HTTP status and the decoded stdout and stderr. The endpoint is served on the
-    MWAA API's port until the environment has its HTTPS web origin (WebServerHostname)."""
-    token = token or _cli_token(local)["CliToken"]
+def _airflow_cli(local, command: str, token: dict | None = None) -> tuple[int, str, str]:
+    """MWAA's documented flow, `aws mwaa create-cli-token` (unless given a token) then curl POST
+    to https://$WEB_SERVER_HOSTNAME/aws_mwaa/cli: (status, stdout, stderr or the refusal)."""
+    token = token or json.loads(subprocess.run(
+        [AWS_CLI, "mwaa", "create-cli-token", "--name", ENVIRONMENT], capture_output=True,
+        text=True, env={**os.environ, **client_environment(local["mwaa_url"])}, timeout=60,
+        check=True).stdout)
     result = subprocess.run(
-        ["curl", "-sS", "--request", "POST", f"{local['mwaa_url']}/aws_mwaa/cli",
-         "--header", f"Authorization: Bearer {token}", "--header", "Content-Type: text/plain",
-         "--data-raw", command, "--write-out", "\n%{http_code}"],
-        capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
+        ["curl", "-sS", "--cacert", str(_tls_dir(local) / "ca.pem"), "-X", "POST",
+         f"https://{token['WebServerHostname']}/aws_mwaa/cli", "-H", "Content-Type: text/plain",
+         "-H", f"Authorization: Bearer {token['CliToken']}", "--data-raw", command,
+         "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=300, check=True)
     body, status = result.stdout.rsplit("\n", 1)
     answer = json.loads(body)
-    if "stdout" not in answer:
+    if "stdout" not in answer:  # refused before any command ran
         return int(status), "", answer["message"]
-    return (int(status), base64.b64decode(answer["stdout"]).decode(),
-            base64.b64decode(answer["stderr"]).decode())
+    return int(status), *(base64.b64decode(answer[name]).decode() for name in ("stdout", "stderr"))
 
 
 def test_the_airflow_cli_endpoint_runs_what_mwaa_runs_and_refuses_the_rest(local):
-    deadline = time.monotonic() + 240
-    while True:  # the bucket's DAGs reach the DAG folder, then Airflow's database
-        status, stdout, stderr = _airflow_cli(local, "dags list -o json")
-        assert status == 200, stderr
-        if "rest_probe" in stdout:
-            break
-        assert time.monotonic() < deadline, f"dags list never showed rest_probe:\n{stderr}"
-        time.sleep(5)
-    listed = json.loads(stdout.splitlines()[-1])  # Airflow logs its warnings to stdout first
-    assert "rest_probe" in {dag["dag_id"] for dag in listed}
-
+    _poll(local, "/dags", lambda answer: "rest_probe" in str(answer["dags"]), 240)
+    status, stdout, stderr = _airflow_cli(local, "dags list -o json")
+    assert status == 200, stderr  # Airflow logs its warnings to stdout, before the list
+    assert "rest_probe" in {dag["dag_id"] for dag in json.loads(stdout.splitlines()[-1])}
     assert _airflow_cli(local, "dags unpause rest_probe")[0] == 200
     run_id = f"cli-{uuid.uuid4().hex[:8]}"
     status, stdout, stderr = _airflow_cli(local, f"dags trigger rest_probe -r {run_id}")
     assert status == 200 and run_id in stdout, stderr
-    final = _poll(local, f"/dags/rest_probe/dagRuns/{run_id}",
-                  lambda run: run["state"] in ("success", "failed"), 300)
-    assert final["state"] == "success"
-
+    assert _poll(local, f"/dags/rest_probe/dagRuns/{run_id}",
+                 lambda run: run["state"] in ("success", "failed"), 300)["state"] == "success"
     status, stdout, stderr = _airflow_cli(local, "db reset -y")
-    assert (status, stdout) == (500, "")
-    assert "`db reset -y` is not a supported Airflow CLI command on Amazon MWAA" in stderr
-
-    token = _cli_token(local)["CliToken"]
-    aged = subprocess.run(
-        ["curl", "-sS", "--fail", "--request", "POST", "--data", '{"seconds": 61}',
-         f"{local['mwaa_url']}/_mwaa_kit/state-manager/advance-token-clock"],
-        capture_output=True, text=True, timeout=60)
-    assert aged.returncode == 0, aged.stderr
+    assert (status, stdout) == (500, "") and "not a supported Airflow CLI command" in stderr
+    token = local["mwaa"].create_cli_token(Name=ENVIRONMENT)
+    requests.post(f"{local['mwaa_url']}{ADMIN_PATH}/advance-token-clock",
+                  json={"seconds": 61}, timeout=30).raise_for_status()
     status, _, message = _airflow_cli(local, "version", token)
     assert status == 403 and "expired" in message

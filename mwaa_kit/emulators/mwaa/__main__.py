@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 from mwaa_kit.emulators.mwaa.dagsync import sync_forever
-from mwaa_kit.emulators.mwaa.server import s3_client, serve
+from mwaa_kit.emulators.mwaa.server import make_backend, s3_client, serve
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,16 +33,19 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Host name the tokens and WebserverUrl name (e.g. the local UI's).")
 
 
-def serve_from(arguments: argparse.Namespace, apply=None, rest_api=None,
-               cli_runner=None) -> None:
-    """Serve with the options add_serve_arguments parsed, `apply` as the update hook,
-    `rest_api` as InvokeRestApi's forwarder and `cli_runner` running /aws_mwaa/cli's
-    commands."""
-    serve(arguments.port, arguments.s3_endpoint, arguments.state_dir,
-          create_delay=arguments.create_delay, update_delay=arguments.update_delay,
-          delete_delay=arguments.delete_delay, host=arguments.host,
-          webserver_hostname=arguments.webserver_hostname, apply=apply, rest_api=rest_api,
-          cli_runner=cli_runner)
+def backend_from(arguments: argparse.Namespace, apply=None, rest_api=None) -> MwaaBackend:
+    """The backend of the options add_serve_arguments parsed, `apply` as the update hook and
+    `rest_api` as InvokeRestApi's forwarder."""
+    return make_backend(arguments.s3_endpoint, arguments.state_dir, arguments.create_delay,
+                        arguments.update_delay, arguments.delete_delay,
+                        arguments.webserver_hostname, apply, rest_api)
+
+
+def serve_from(arguments: argparse.Namespace, backend: MwaaBackend, web=None) -> None:
+    """Serve `backend` with the options add_serve_arguments parsed, and `web` (the web
+    server origin over the same backend) beside it when given."""
+    serve(arguments.port, arguments.s3_endpoint, arguments.state_dir, host=arguments.host,
+          backend=backend, web=web)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         sync_forever(s3_client(arguments.s3_endpoint), arguments.bucket, arguments.prefix,
                      arguments.destination, arguments.interval)
     else:
-        serve_from(arguments)
+        serve_from(arguments, backend_from(arguments))
 
 
 if __name__ == "__main__":

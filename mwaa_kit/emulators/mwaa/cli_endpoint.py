@@ -1,7 +1,7 @@
 """MWAA's Airflow CLI endpoint, `POST https://{WebServerHostname}/aws_mwaa/cli`, as a handler
-any HTTP front can route to: `handle(backend, method, headers, body, runner)` returns the
-answer's status, headers and body. It knows no Airflow: the `runner` the runtime gives runs
-the command in the environment's own Airflow.
+the environment's web origin (webserver.py) routes to: `handle(backend, method, headers,
+body, runner)` returns the answer's status, headers and body. It knows no Airflow: the
+`runner` the runtime gives runs the command in the environment's own Airflow.
 
 What MWAA documents (User Guide: "Creating an Apache Airflow CLI token", "Apache Airflow CLI
 command reference"), and this handler does:

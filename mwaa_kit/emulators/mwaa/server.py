@@ -3,9 +3,6 @@
 `python -m mwaa_kit.emulators.mwaa serve --port P --s3-endpoint URL --state-dir DIR`
 serves the API on 127.0.0.1:P; the kit starts that process as it starts its other
 services (runtime/services.py).
-
-Until the environment has its own web origin, the same port also answers MWAA's CLI
-endpoint (`cli_endpoint`, POST /aws_mwaa/cli) when the runtime gives a CLI runner.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ from pathlib import Path
 import boto3
 
 from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
-from mwaa_kit.emulators.mwaa import cli_endpoint
 from mwaa_kit.emulators.mwaa.backend import ApplyHook, MwaaBackend, RestApiForwarder
 from mwaa_kit.emulators.mwaa.models import DEFAULT_REGION
 from mwaa_kit.emulators.mwaa.urls import dispatch
@@ -42,10 +38,9 @@ def s3_client(endpoint_url: str, region: str = DEFAULT_REGION):
                         aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
 
 
-def make_server(port: int, backend: MwaaBackend, host: str = "127.0.0.1",
-                cli_runner: cli_endpoint.CliRunner | None = None) -> ThreadingHTTPServer:
-    """A threaded HTTP server of the MWAA API over `backend`, with a health path and, with
-    `cli_runner`, MWAA's CLI endpoint; the caller runs it."""
+def make_server(port: int, backend: MwaaBackend, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """A threaded HTTP server of the MWAA API over `backend`, with a health path; the caller
+    runs it."""
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "mwaa-kit-mwaa"
@@ -56,19 +51,15 @@ def make_server(port: int, backend: MwaaBackend, host: str = "127.0.0.1",
             if self.path == HEALTH_PATH:
                 self._send(200, b'{"status": "ok"}', {})
                 return
-            if cli_endpoint.is_cli_path(self.path):
-                status, headers, payload = cli_endpoint.handle(
-                    backend, self.command, self.headers, body, cli_runner)
-                self._send(status, payload, headers)
-                return
             response = dispatch(backend, self.command, self.path, self.headers, body)
             self._send(response.status, response.encode(), response.headers)
 
         def _send(self, status: int, payload: bytes, headers: dict[str, str]):
             self.send_response(status)
+            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("x-amzn-RequestId", _request_id())
-            for name, value in {"Content-Type": "application/json", **headers}.items():
+            for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
@@ -88,13 +79,15 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
           webserver_hostname: str | None = None, apply: ApplyHook | None = None,
           backend: MwaaBackend | None = None,
           rest_api: RestApiForwarder | None = None,
-          cli_runner: cli_endpoint.CliRunner | None = None) -> None:
+          web: ThreadingHTTPServer | None = None) -> None:
     """Serve the API until interrupted, completing due transitions every 0.2 s even when no
     request comes, as MWAA's environments change state on their own (the delays make every
-    transition time-based; POST /_mwaa_kit/state-manager/set-transition changes that)."""
+    transition time-based; POST /_mwaa_kit/state-manager/set-transition changes that).
+    `web`, the environment's web server origin (webserver.WebServer) over the same backend,
+    is served beside it, so its tokens are the API's."""
     backend = backend or make_backend(s3_endpoint, state_dir, create_delay, update_delay,
                                       delete_delay, webserver_hostname, apply, rest_api)
-    server = make_server(port, backend, host, cli_runner)
+    server = make_server(port, backend, host)
     stop = threading.Event()
 
     def ticker():  # completes pending changes even when nobody asks
@@ -105,6 +98,10 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
                 sys.stderr.write(f"mwaa emulator: tick failed: {error!r}\n")
 
     threading.Thread(target=ticker, daemon=True).start()
+    if web is not None:
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        sys.stderr.write(f"mwaa-kit web server origin on https://{host}:"
+                         f"{web.server_address[1]}\n")
     sys.stderr.write(f"mwaa-kit MWAA emulator on http://{host}:{port} (S3: {s3_endpoint}, "
                      f"state: {state_dir})\n")
     try:
@@ -112,6 +109,9 @@ def serve(port: int, s3_endpoint: str, state_dir: Path, create_delay: float = 5.
     finally:
         stop.set()
         server.server_close()
+        if web is not None:
+            web.shutdown()
+            web.server_close()
 
 
 def make_backend(s3_endpoint: str, state_dir: Path, create_delay: float = 5.0,

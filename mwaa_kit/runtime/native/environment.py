@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from mwaa_kit.contract.bundle import bundle_from_project
+from mwaa_kit.emulators import tls
 from mwaa_kit.emulators.aws import seed as aws_seed
 from mwaa_kit.project import Project
 from mwaa_kit.runtime import port_reservations, processes
@@ -96,7 +97,8 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
         # As `up` recorded it; before any `up`, as the next one would run.
         runs_as_root = state.get("runs_as_root", started_as_root())
         endpoints = {role: state[key] for role, key in
-                     (("ui", "ui_url"), ("mwaa_api", "mwaa_url")) if state.get(key)}
+                     (("ui", "ui_url"), ("mwaa_api", "mwaa_url"), ("web", "web_url"))
+                     if state.get(key)}
         aws = next((c for c in components if c.name == "aws" and c.port), None)
         if aws:
             endpoints["aws"] = f"http://127.0.0.1:{aws.port}"
@@ -106,6 +108,11 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
             notes.append(f"MWAA API: {state['mwaa_url']} (environment "
                          f"{self.project.environment_name}, DAGs from the "
                          f"{state.get('dags_from')}; `mwaa-kit promote --target local`)")
+        if state.get("web_url"):
+            notes.append(f"web server (MWAA's WebserverUrl, web login): {state['web_url']}; "
+                         f"trust its CA {self.web_ca_file()} with `curl --cacert`, or "
+                         f"REQUESTS_CA_BUNDLE / AWS_CA_BUNDLE={self.ca_bundle} (system CAs "
+                         "included)")
         if runs_as_root:
             notes.append(f"runs as root: {ROOT_NOTE}")
         return EnvironmentStatus(
@@ -124,6 +131,9 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
                 "database": state.get("database"),
                 "ui_url": state.get("ui_url"),
                 "mwaa_api_url": state.get("mwaa_url"),
+                "web_url": state.get("web_url"),
+                "web_ca_file": str(self.web_ca_file()),
+                "ca_bundle": str(self.ca_bundle),
                 "dags_from": state.get("dags_from"),
                 "processes": {c.name: {"pid": c.pid, "alive": c.running, "port": c.port,
                                        "log": c.where} for c in components},
@@ -131,6 +141,10 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
                 **({"runs_as_root_note": ROOT_NOTE} if runs_as_root else {}),
             },
         )
+
+    def web_ca_file(self) -> Path:
+        """The kit's CA that signs the web server origin's certificate."""
+        return control_plane.tls_dir(self.project) / tls.CA_FILE
 
     # ------------------------------------------------------------------- up
     def up(self, options: UpOptions = DEFAULT_OPTIONS) -> EnvironmentStatus:
@@ -168,6 +182,7 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
             "virtualenv": str(prepared.virtualenv.path),
             "ui_url": f"http://127.0.0.1:{ports['ui']}",
             "mwaa_url": f"http://127.0.0.1:{ports['mwaa']}",
+            "web_url": f"https://127.0.0.1:{ports['web']}",
             "ports": ports,
             "dags_from": options.dags_from,
             "runs_as_root": started_as_root(),
@@ -184,34 +199,6 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
         # PostgreSQL), so a component restarted after a crash finds its port still free.
         port_reservations.hand_over(ports.values(), state["processes"][0]["pid"])
         return self.status()
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
     # ---------------------------------------------------------- down, logs
     def down(self, purge: bool = False) -> list[str]:

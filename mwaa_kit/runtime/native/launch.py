@@ -17,7 +17,7 @@ from mwaa_kit.emulators.aws import seed as aws_seed
 from mwaa_kit.emulators.salesforce import org as sf_org
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import cache_dir
-from mwaa_kit.runtime import processes, services
+from mwaa_kit.runtime import port_reservations, processes, services
 from mwaa_kit.runtime.native import control_plane, postgres
 from mwaa_kit.runtime.native.settings import EnvironmentSettings
 
@@ -112,9 +112,12 @@ class Launcher(EnvironmentSettings):
         self._save_state(state)
 
     def _control_plane_records(self, ports: dict, state: dict) -> list[dict]:
+        if "web" not in ports:  # recorded by a kit that served no web origin yet
+            ports["web"] = port_reservations.reserve()
+            state["web_url"] = f"https://127.0.0.1:{ports['web']}"
         records = control_plane.start(
-            self.project, f"http://127.0.0.1:{ports['aws']}", ports["mwaa"], state["ui_url"],
-            state["dags_from"], self.logs_dir, self.report,
+            self.project, f"http://127.0.0.1:{ports['aws']}", ports["mwaa"], ports["web"],
+            state["ui_url"], state["dags_from"], self.logs_dir, self.report,
         )
         return [record.to_dict() for record in records]
 

@@ -14,9 +14,10 @@ import ssl
 from pathlib import Path
 
 from mwaa_kit import catalog
+from mwaa_kit.emulators import tls
 from mwaa_kit.emulators.aws.endpoint import client_environment
 from mwaa_kit.runtime import port_reservations, processes
-from mwaa_kit.runtime.native import postgres
+from mwaa_kit.runtime.native import control_plane, postgres
 
 EXECUTOR = "LocalExecutor"
 DEFAULT_UI_PORT = 8080
@@ -39,7 +40,7 @@ class EnvironmentSettings:
         if not ui_port and ui != DEFAULT_UI_PORT:
             self.report(f"Port {DEFAULT_UI_PORT} is in use; the UI will listen on {ui}")
         return {"ui": ui, **{name: port_reservations.reserve()
-                             for name in ("aws", "postgres", "salesforce", "mwaa")}}
+                             for name in ("aws", "postgres", "salesforce", "mwaa", "web")}}
 
     def _runtime_environment(self, ports: dict[str, int]) -> tuple[dict, dict]:
         """Variables pointing Airflow's AWS and Salesforce clients at the emulators."""
@@ -48,6 +49,7 @@ class EnvironmentSettings:
             **client_environment(endpoint, self.project.region),
             **postgres.client_env(self.postgres_dir),
             "REQUESTS_CA_BUNDLE": str(self.ca_bundle),
+            "AWS_CA_BUNDLE": str(self.ca_bundle),
         }
         values = {
             "salesforce_domain": f"127.0.0.1:{ports['salesforce']}/#",
@@ -103,9 +105,12 @@ class EnvironmentSettings:
         return f"sqlite:///{self.home / 'airflow.db'}"
 
     def _write_ca_bundle(self) -> None:
-        """The system's CAs plus the Salesforce stub's, for Airflow's HTTPS clients."""
+        """The system's CAs plus the kit's (the web server origin's, made now if need be,
+        and the Salesforce stub's once it has one), for Airflow's HTTPS clients: requests
+        (REQUESTS_CA_BUNDLE) and botocore (AWS_CA_BUNDLE)."""
         system = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
         parts = [system.read_text()] if system.exists() else []
+        parts.append(tls.ensure_ca(control_plane.tls_dir(self.project)).read_text())
         stub_ca = self.state_dir / "salesforce" / "ca.pem"
         if stub_ca.exists():
             parts.append(stub_ca.read_text())

@@ -22,6 +22,7 @@ from mwaa_kit.emulators.mwaa.server import make_server, s3_client
 from mwaa_kit.emulators.mwaa.transitions import Transition
 from mwaa_kit.emulators.mwaa.urls import ADMIN_PATH
 from mwaa_kit.runtime.processes import free_port
+from tests.unit.mwaa_emulator.fake_airflow import VERSIONS, FakeAirflow
 
 ROLE = "arn:aws:iam::123456789012:role/mwaa-execution"
 NETWORK = {"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
@@ -96,3 +97,13 @@ def admin(endpoint: str, action: str, body: dict) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+@pytest.fixture(params=sorted(VERSIONS), ids=lambda major: f"airflow{major}")
+def airflow(request):
+    """A running FakeAirflow of each major in turn."""
+    server = FakeAirflow(request.param)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()

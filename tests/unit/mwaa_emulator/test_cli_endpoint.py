@@ -8,15 +8,15 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import urllib.error
-import urllib.request
 
 import botocore.session
 import pytest
+import requests
 
+from mwaa_kit.emulators import tls
 from mwaa_kit.emulators.mwaa import cli_endpoint
 from mwaa_kit.emulators.mwaa.cli_endpoint import CliOutput, handle
-from mwaa_kit.emulators.mwaa.server import make_server
+from mwaa_kit.emulators.mwaa.webserver import WebServer
 from mwaa_kit.runtime.processes import free_port
 from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE, admin, settled
 
@@ -144,26 +144,30 @@ def test_what_is_not_one_post_of_one_command_line(mwaa, bucket, backend):
     assert _post(backend, token, "version", None)[0] == 501
 
 
-def test_the_api_port_serves_the_endpoint_with_a_runner(mwaa, bucket, backend):
-    _environment(mwaa, bucket)
+def test_the_web_origin_serves_it_over_https_at_the_tokens_hostname(mwaa, bucket, backend,
+                                                                    tmp_path):
+    certificate, key = tls.ensure_certificates(tmp_path / "tls")
     runner = FakeRunner(CliOutput("é\n".encode(), b""))
-    server = make_server(free_port(), backend, cli_runner=runner)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    origin = WebServer(free_port(), backend, "http://127.0.0.1:9", lambda environment: {},
+                       certificate, key, cli_runner=runner)
+    threading.Thread(target=origin.serve_forever, daemon=True).start()
+    backend.webserver_hostname = f"127.0.0.1:{origin.server_address[1]}"
+    _environment(mwaa, bucket)
     try:
         for path in ("/aws_mwaa/cli", "/aws_mwaa/cli/"):
-            request = urllib.request.Request(
-                base + path, data=b"version", method="POST",
-                headers={"Authorization": f"Bearer {_token(mwaa)}",
-                         "Content-Type": "text/plain"})
-            with urllib.request.urlopen(request, timeout=30) as response:
-                assert response.status == 200
-                assert _decoded(json.loads(response.read())) == ("é\n", "")
-        refused = urllib.request.Request(base + "/aws_mwaa/cli", data=b"version",
-                                         method="POST")
-        with pytest.raises(urllib.error.HTTPError) as error:
-            urllib.request.urlopen(refused, timeout=30)
-        assert error.value.code == 403
+            token = mwaa.create_cli_token(Name="Env1")
+            answer = requests.post(
+                f"https://{token['WebServerHostname']}{path}", data="version",
+                headers={"Authorization": f"Bearer {token['CliToken']}",
+                         "Content-Type": "text/plain"},
+                verify=tmp_path / "tls" / tls.CA_FILE, timeout=30)
+            assert answer.status_code == 200
+            assert _decoded(answer.json()) == ("é\n", "")
+        refused = requests.post(f"https://{backend.webserver_hostname}/aws_mwaa/cli",
+                                data="version", verify=tmp_path / "tls" / tls.CA_FILE,
+                                timeout=30)
+        assert refused.status_code == 403 and "CreateCliToken" in refused.json()["message"]
+        assert [arguments for _, arguments, _ in runner.calls] == [["version"], ["version"]]
     finally:
-        server.shutdown()
-        server.server_close()
+        origin.shutdown()
+        origin.server_close()
