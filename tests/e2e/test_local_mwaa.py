@@ -173,6 +173,44 @@ def test_invoke_rest_api_lists_triggers_and_refuses_as_mwaa(local):
     assert "no_such_dag" in json.dumps(unknown.value.response["RestApiResponse"])
 
 
+def _child_runs(local, outcome: str) -> list[str]:
+    """The states of mwaa_api_child's runs whose conf asked for `outcome`."""
+    runs = _rest(local, "/dags/mwaa_api_child/dagRuns")["RestApiResponse"]["dag_runs"]
+    return [run["state"] for run in runs if run["conf"].get("outcome") == outcome]
+
+
+def test_a_dag_triggers_and_waits_for_another_through_the_provider_s_mwaa_operators(local):
+    """The example's mwaa_api_trigger, unchanged: the Amazon provider's
+    MwaaTriggerDagRunOperator (waiting) and MwaaDagRunSensor, in Airflow's own tasks, reach
+    the local MWAA API, which runs mwaa_api_child in the same Airflow. Its two waiting
+    tasks and the child's two runs fit mw1.small's five task slots."""
+    expected = {"mwaa_api_trigger", "mwaa_api_child"}
+    _poll(local, "/dags", lambda answer: expected <= {dag["dag_id"] for dag in answer["dags"]},
+          240)
+
+    run = run_cli("dags", "trigger", "mwaa_api_trigger", "--wait", "--timeout", "600",
+                  "--format", "json", project=local["root"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    tasks = {task["task_id"]: task["state"] for task in json.loads(run.stdout)["tasks"]}
+    assert tasks == dict.fromkeys(("trigger_and_wait", "trigger", "wait_for_run"), "success")
+    assert _child_runs(local, "success") == ["success", "success"]
+
+    # Its Path must stay within MWAA's 64 characters with /taskInstances appended.
+    run_id = f"fail-{uuid.uuid4().hex[:8]}"
+    _rest(local, "/dags/mwaa_api_trigger/dagRuns", "POST",
+          Body={"dag_run_id": run_id, "logical_date": datetime.now(UTC).isoformat(),
+                "conf": {"outcome": "fail"}})
+    final = _poll(local, f"/dags/mwaa_api_trigger/dagRuns/{run_id}",
+                  lambda answer: answer["state"] in ("success", "failed"), 600)
+    assert final["state"] == "failed"
+    instances = _rest(local, f"/dags/mwaa_api_trigger/dagRuns/{run_id}/taskInstances")
+    states = {instance["task_id"]: instance["state"]
+              for instance in instances["RestApiResponse"]["task_instances"]}
+    assert states == {"trigger_and_wait": "failed", "trigger": "success",
+                      "wait_for_run": "failed"}
+    assert _child_runs(local, "fail") == ["failed", "failed"]
+
+
 def test_a_promoted_dag_and_requirement_reach_the_local_airflow(local):
     root = local["root"]
     synced = root / ".mwaa-kit" / "mwaa" / "dags" / "promoted_probe.py"
