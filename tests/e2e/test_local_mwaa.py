@@ -1,8 +1,8 @@
 """The local environment as an MWAA environment: `mwaa-kit up --dags-from bucket` serves the
 MWAA API over the running local Airflow, and promotions reach that Airflow as they reach
 MWAA — DAGs through the bucket sync, requirements/startup/plugins through UpdateEnvironment,
-which restarts the components on the new bundle, or keeps the old one when it fails — and
-InvokeRestApi reaches that Airflow's REST API.
+which restarts the components on the new bundle, or keeps the old one when it fails —,
+InvokeRestApi reaches that Airflow's REST API, and Airflow's own tasks reach the MWAA API.
 Real parts throughout: PostgreSQL, moto, the MWAA emulator process, Airflow, the CLI."""
 
 from __future__ import annotations
