@@ -10,13 +10,16 @@ UpdateEnvironment applied to something real.
   versions when anything fails (NativeEnvironment.apply_bundle), as MWAA does.
 
 With `--project`, InvokeRestApi is forwarded to that project's running native Airflow
-(`NativeRestApi`), as Admin: the emulator evaluates no IAM, so no call maps to a lesser
-Airflow role.
+(`NativeRestApi`); with `--airflow-url`, to the compose stack's webserver container
+(`ContainerRestApi`). Either way as Admin: the emulator evaluates no IAM, so no call maps
+to a lesser Airflow role.
 """
 
 from __future__ import annotations
 
+import abc
 import argparse
+import json
 import threading
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from mwaa_kit.emulators.mwaa.__main__ import add_serve_arguments, serve_from
 from mwaa_kit.emulators.mwaa.restapi import RestApiCall
 from mwaa_kit.emulators.mwaa.server import s3_client
 from mwaa_kit.project import cache_dir, load_project
-from mwaa_kit.runtime.airflow_rest import AirflowRestClient
+from mwaa_kit.runtime.airflow_rest import ADMIN, AirflowRestClient
 from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
 from mwaa_kit.runtime.native.environment import NativeEnvironment
 
@@ -50,38 +53,74 @@ class NativeApplier:
         local.apply_bundle(bundle, environment["AirflowVersion"])
 
 
-class NativeRestApi:
-    """InvokeRestApi's forwarder: each call goes to the REST API of the Airflow the project's
-    native environment runs now (its UI URL and version from the environment's state, so a
-    restart on other ports or a version switch is followed), as Admin.
+class _AirflowRestApi(abc.ABC):
+    """InvokeRestApi's forwarder: each call goes, as Admin, to the REST API of the Airflow
+    `_target` names now, through one AirflowRestClient kept per target (URL, version and
+    password), so its login is reused and a changed target is followed."""
 
-    :param project_dir: the project whose native environment runs.
-    """
-
-    def __init__(self, project_dir: Path):
-        self.project_dir = Path(project_dir)
+    def __init__(self):
         self._clients: dict[tuple[str, str, str], AirflowRestClient] = {}
         self._lock = threading.Lock()
 
     def __call__(self, environment: dict, call: RestApiCall,
                  timeout: float) -> tuple[int, bytes]:
-        return self._client()(call, timeout)
+        ui, version, password = self._target()
+        key = (ui, version, password)
+        with self._lock:
+            if key not in self._clients:
+                self._clients = {key: AirflowRestClient(ui, catalog.get_version(version),
+                                                        password)}
+            client = self._clients[key]
+        return client(call, timeout)
 
-    def _client(self) -> AirflowRestClient:
-        """The client of the Airflow running now (one kept per URL, version and password, so
-        its login is reused); ConnectionError when the environment is not up."""
+    @abc.abstractmethod
+    def _target(self) -> tuple[str, str, str]:
+        """(UI URL, Airflow version, admin password) of the Airflow to call; ConnectionError
+        when there is none yet."""
+
+
+class NativeRestApi(_AirflowRestApi):
+    """The forwarder of a project's native environment: its UI URL and version are read from
+    the environment's state at each call, so a restart on other ports or a version switch
+    is followed.
+
+    :param project_dir: the project whose native environment runs.
+    """
+
+    def __init__(self, project_dir: Path):
+        super().__init__()
+        self.project_dir = Path(project_dir)
+
+    def _target(self) -> tuple[str, str, str]:
         local = NativeEnvironment(load_project(self.project_dir))
         status = local.status()
         ui = status.endpoints.get("ui")
         if not (ui and status.airflow_version and local.password_file().exists()):
             raise ConnectionError("the local environment is not up (`mwaa-kit up`)")
-        password = local.admin_password()
-        key = (ui, status.airflow_version, password)
-        with self._lock:
-            if key not in self._clients:
-                self._clients = {key: AirflowRestClient(
-                    ui, catalog.get_version(status.airflow_version), password)}
-            return self._clients[key]
+        return ui, status.airflow_version, local.admin_password()
+
+
+class ContainerRestApi(_AirflowRestApi):
+    """The forwarder of the compose stack: the webserver container's address and version are
+    fixed for the stack; the admin password is the file the init job wrote.
+
+    :param ui_url: the Airflow UI as this process reaches it (http://webserver:8080).
+    :param airflow_version: the stack's Airflow version.
+    :param password_file: the JSON file {"admin": password} the init job wrote.
+    """
+
+    def __init__(self, ui_url: str, airflow_version: str, password_file: Path):
+        super().__init__()
+        self.ui_url = ui_url
+        self.airflow_version = airflow_version
+        self.password_file = Path(password_file)
+
+    def _target(self) -> tuple[str, str, str]:
+        try:
+            password = json.loads(self.password_file.read_text())[ADMIN]
+        except (OSError, ValueError, KeyError):
+            raise ConnectionError("the stack's Airflow has no admin user yet") from None
+        return self.ui_url, self.airflow_version, password
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,6 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--project", type=Path,
                         help="The project whose running native Airflow answers InvokeRestApi "
                              "(and, with --apply native, takes the updates).")
+    parser.add_argument("--airflow-url",
+                        help="Instead of --project: the Airflow UI that answers InvokeRestApi "
+                             "(the compose stack's webserver), with --airflow-version and "
+                             "--password-file.")
+    parser.add_argument("--airflow-version", help="The Airflow version at --airflow-url.")
+    parser.add_argument("--password-file", type=Path,
+                        help="The JSON file of the admin password of --airflow-url.")
     parser.add_argument("--work-dir", type=Path,
                         help="Where --apply contract prepares bundles (default: "
                              "STATE_DIR/apply).")
@@ -112,8 +158,19 @@ def main(argv: list[str] | None = None) -> None:
         if arguments.project is None:
             parser.error("--apply native needs --project")
         apply = NativeApplier(s3, arguments.project)
-    serve_from(arguments, apply,
-               NativeRestApi(arguments.project) if arguments.project else None)
+    serve_from(arguments, apply, _rest_api(parser, arguments))
+
+
+def _rest_api(parser: argparse.ArgumentParser,
+              arguments: argparse.Namespace) -> _AirflowRestApi | None:
+    """InvokeRestApi's forwarder the options name: the --project's native Airflow, the
+    Airflow at --airflow-url, or none."""
+    if arguments.airflow_url:
+        if not (arguments.airflow_version and arguments.password_file):
+            parser.error("--airflow-url needs --airflow-version and --password-file")
+        return ContainerRestApi(arguments.airflow_url, arguments.airflow_version,
+                                arguments.password_file)
+    return NativeRestApi(arguments.project) if arguments.project else None
 
 
 if __name__ == "__main__":
