@@ -82,8 +82,8 @@ def test_compose_publishes_the_project_through_the_api_afresh_each_up(s3_endpoin
     first = control_plane.publish(project, s3_endpoint, endpoint)
     assert first["Status"] == "AVAILABLE"
     assert first["SourceBucketArn"] == "arn:aws:s3:::stack-env-mwaa-source"
-    assert "RequirementsS3Path" not in first  # no requirements.txt yet
+    assert "StartupScriptS3Path" not in first  # no startup.sh yet
     (root / "requirements").mkdir()
-    (root / "requirements" / "requirements.txt").write_text("six\n")
+    (root / "requirements" / "startup.sh").write_text("export PROBE=1\n")
     again = control_plane.publish(project, s3_endpoint, endpoint)  # the next `up`
-    assert again["Status"] == "AVAILABLE" and again["RequirementsS3ObjectVersion"]
+    assert again["Status"] == "AVAILABLE" and again["StartupScriptS3ObjectVersion"]
