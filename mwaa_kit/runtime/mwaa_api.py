@@ -10,19 +10,23 @@ UpdateEnvironment applied to something real.
   versions when anything fails (NativeEnvironment.apply_bundle), as MWAA does.
 
 With `--project`, InvokeRestApi is forwarded to that project's running native Airflow
-(`NativeRestApi`), as Admin: the emulator evaluates no IAM, so no call maps to a lesser
-Airflow role. With `--web-port` too, the same process serves the environment's web server
-origin (emulators/mwaa/webserver.py) over HTTPS on that port, its certificate signed by the
-kit's CA in `--tls-dir`: MWAA's web login and paths, and the Airflow UI at `--web-upstream`
-behind them; a web login logs in as Admin (`NativeWebLogin`), for the same reason. Its
-/aws_mwaa/cli runs Airflow CLI commands in that project's Airflow (`mwaa_cli.NativeCliRunner`).
+(`native_airflow`); with `--airflow-url`, to the compose stack's webserver container.
+Either way as Admin: the emulator evaluates no IAM, so no call maps to a lesser Airflow
+role. With `--web-port` too, the same process serves the environment's web server origin
+(emulators/mwaa/webserver.py) over HTTPS on that port, its certificate signed by the kit's
+CA in `--tls-dir`: MWAA's web login and paths, and the Airflow UI at `--web-upstream`
+behind them; a web login logs in as Admin, for the same reason. With `--project`, its
+/aws_mwaa/cli runs Airflow CLI commands in that project's native Airflow
+(`mwaa_cli.NativeCliRunner`); the compose stack's origin has no CLI runner yet (501).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from mwaa_kit import catalog
@@ -33,7 +37,7 @@ from mwaa_kit.emulators.mwaa.server import s3_client
 from mwaa_kit.emulators.mwaa.webserver import WebServer
 from mwaa_kit.project import cache_dir, load_project
 from mwaa_kit.runtime.airflow_login import log_in
-from mwaa_kit.runtime.airflow_rest import AirflowRestClient
+from mwaa_kit.runtime.airflow_rest import ADMIN, AirflowRestClient
 from mwaa_kit.runtime.mwaa_cli import NativeCliRunner
 from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
 from mwaa_kit.runtime.native.environment import NativeEnvironment
@@ -59,60 +63,74 @@ class NativeApplier:
         local.apply_bundle(bundle, environment["AirflowVersion"])
 
 
-class NativeRestApi:
-    """InvokeRestApi's forwarder: each call goes to the REST API of the Airflow the project's
-    native environment runs now (its UI URL and version from the environment's state, so a
-    restart on other ports or a version switch is followed), as Admin.
+# Where the Airflow that answers InvokeRestApi and web logins runs now: (UI URL, Airflow
+# version, admin password); ConnectionError when it is not up.
+AirflowTarget = Callable[[], tuple[str, str, str]]
 
-    :param project_dir: the project whose native environment runs.
+
+def native_airflow(project_dir: Path) -> AirflowTarget:
+    """The project's native environment as it runs at each call (its UI URL and version read
+    from its state, so a restart on other ports or a version switch is followed)."""
+    def target() -> tuple[str, str, str]:
+        local = NativeEnvironment(load_project(project_dir))
+        status = local.status()
+        ui = status.endpoints.get("ui")
+        if not (ui and status.airflow_version and local.password_file().exists()):
+            raise ConnectionError("the local environment is not up (`mwaa-kit up`)")
+        return ui, status.airflow_version, local.admin_password()
+    return target
+
+
+def container_airflow(ui_url: str, airflow_version: str, password_file: Path) -> AirflowTarget:
+    """The compose stack's webserver container: its address (as this process reaches it)
+    and version are the stack's; the admin password is the JSON file the init job wrote."""
+    def target() -> tuple[str, str, str]:
+        try:
+            password = json.loads(Path(password_file).read_text())[ADMIN]
+        except (OSError, ValueError, KeyError):
+            raise ConnectionError("the stack's Airflow has no admin user yet") from None
+        return ui_url, airflow_version, password
+    return target
+
+
+class AirflowRestApi:
+    """InvokeRestApi's forwarder: each call goes, as Admin, to the REST API of the Airflow
+    `target` names now, through one AirflowRestClient kept per target (URL, version and
+    password), so its login is reused and a changed target is followed.
+
+    :param target: where the Airflow runs (`native_airflow`, `container_airflow`).
     """
 
-    def __init__(self, project_dir: Path):
-        self.project_dir = Path(project_dir)
+    def __init__(self, target: AirflowTarget):
+        self.target = target
         self._clients: dict[tuple[str, str, str], AirflowRestClient] = {}
         self._lock = threading.Lock()
 
     def __call__(self, environment: dict, call: RestApiCall,
                  timeout: float) -> tuple[int, bytes]:
-        return self._client()(call, timeout)
-
-    def _client(self) -> AirflowRestClient:
-        """The client of the Airflow running now (one kept per URL, version and password, so
-        its login is reused); ConnectionError when the environment is not up."""
-        key = running_airflow(self.project_dir)
+        key = self.target()
         with self._lock:
             if key not in self._clients:
-                self._clients = {key: AirflowRestClient(
-                    key[0], catalog.get_version(key[1]), key[2])}
-            return self._clients[key]
+                self._clients = {key: AirflowRestClient(key[0], catalog.get_version(key[1]),
+                                                        key[2])}
+            client = self._clients[key]
+        return client(call, timeout)
 
 
-class NativeWebLogin:
-    """The web login's `WebLogin`: a fresh Admin login to the Airflow the project's native
-    environment runs now, its cookies handed to the browser or client that showed the token.
+class AirflowWebLogin:
+    """The web login's `WebLogin`: a fresh Admin login to the Airflow `target` names now, its
+    cookies handed to the browser or client that showed the token.
 
-    :param project_dir: the project whose native environment runs.
+    :param target: where the Airflow runs (`native_airflow`, `container_airflow`).
     """
 
-    def __init__(self, project_dir: Path):
-        self.project_dir = Path(project_dir)
+    def __init__(self, target: AirflowTarget):
+        self.target = target
 
     def __call__(self, environment: dict) -> dict[str, str]:
-        ui, version, password = running_airflow(self.project_dir)
+        ui, version, password = self.target()
         return log_in(ui, catalog.get_version(version), password,
                       time.monotonic() + TIMEOUT_SECONDS)
-
-
-def running_airflow(project_dir: Path) -> tuple[str, str, str]:
-    """(UI URL, Airflow version, admin password) of the project's native environment as it
-    runs now (a restart on other ports or a version switch is followed); ConnectionError
-    when it is not up."""
-    local = NativeEnvironment(load_project(project_dir))
-    status = local.status()
-    ui = status.endpoints.get("ui")
-    if not (ui and status.airflow_version and local.password_file().exists()):
-        raise ConnectionError("the local environment is not up (`mwaa-kit up`)")
-    return ui, status.airflow_version, local.admin_password()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -138,6 +156,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tls-dir", type=Path,
                         help="Where the kit's CA and the origin's certificate are kept "
                              "(default: STATE_DIR/tls).")
+    parser.add_argument("--airflow-url",
+                        help="Instead of --project: the Airflow UI that answers InvokeRestApi "
+                             "(the compose stack's webserver), with --airflow-version and "
+                             "--password-file.")
+    parser.add_argument("--airflow-version", help="The Airflow version at --airflow-url.")
+    parser.add_argument("--password-file", type=Path,
+                        help="The JSON file of the admin password of --airflow-url.")
     parser.add_argument("--work-dir", type=Path,
                         help="Where --apply contract prepares bundles (default: "
                              "STATE_DIR/apply).")
@@ -151,18 +176,30 @@ def main(argv: list[str] | None = None) -> None:
         if arguments.project is None:
             parser.error("--apply native needs --project")
         apply = NativeApplier(s3, arguments.project)
-    if arguments.web_port and not (arguments.project and arguments.web_upstream):
-        parser.error("--web-port needs --project and --web-upstream")
-    backend = backend_from(arguments, apply,
-                           NativeRestApi(arguments.project) if arguments.project else None)
+    target = _airflow_target(parser, arguments)
+    if arguments.web_port and not (target and arguments.web_upstream):
+        parser.error("--web-port needs --project (or --airflow-url) and --web-upstream")
+    backend = backend_from(arguments, apply, AirflowRestApi(target) if target else None)
     web = None
     if arguments.web_port:
         certificate, key = tls.ensure_certificates(arguments.tls_dir
                                                    or arguments.state_dir / "tls")
         web = WebServer(arguments.web_port, backend, arguments.web_upstream,
-                        NativeWebLogin(arguments.project), certificate, key, arguments.host,
-                        NativeCliRunner(arguments.project))
+                        AirflowWebLogin(target), certificate, key, arguments.host,
+                        NativeCliRunner(arguments.project) if arguments.project else None)
     serve_from(arguments, backend, web)
+
+
+def _airflow_target(parser: argparse.ArgumentParser,
+                    arguments: argparse.Namespace) -> AirflowTarget | None:
+    """The Airflow the options name for InvokeRestApi and web logins: the Airflow at
+    --airflow-url, the --project's native one, or none."""
+    if arguments.airflow_url:
+        if not (arguments.airflow_version and arguments.password_file):
+            parser.error("--airflow-url needs --airflow-version and --password-file")
+        return container_airflow(arguments.airflow_url, arguments.airflow_version,
+                                 arguments.password_file)
+    return native_airflow(arguments.project) if arguments.project else None
 
 
 if __name__ == "__main__":

@@ -122,22 +122,11 @@ def create_request(project, bucket: str) -> dict:
             "AirflowConfigurationOptions": dict(project.airflow_config)}
 
 
-def bootstrap(project, s3, state_dir: Path, bucket: str | None = None,
-              fresh: bool = False, webserver_hostname: str | None = None) -> dict:
-    """Make the project's local environment an emulated MWAA environment: a versioned source
-    bucket holding the project's bundle (dags/, plugins.zip, requirements.txt, startup.sh),
-    and the environment AVAILABLE on it in the emulator's state, before the emulator starts.
-    `mwaa-kit up` calls it with `fresh=True`: the environment is then the project as it is
-    now, whatever an earlier run left in the state (its bucket may be gone with the AWS
-    emulator's memory). Returns the environment."""
-    bucket = bucket or f"{project.environment_name.lower().replace('_', '-')}-mwaa-source"
+def publish_bundle(project, s3, bucket: str) -> dict:
+    """Put the project's bundle (dags/, plugins.zip, requirements.txt, startup.sh) in the
+    versioned source `bucket`, created if missing: CreateEnvironment's request for the
+    project's local environment on it, its object versions pinned."""
     ensure_versioned_bucket(s3, bucket)
-    backend = MwaaBackend(state_dir, s3, create_delay=0.0,
-                          webserver_hostname=webserver_hostname)
-    if project.environment_name in backend.list_environments(project.region):
-        if not fresh:
-            return backend.get_environment(project.region, project.environment_name)
-        backend.forget_environment(project.region, project.environment_name)
     for relative, path in local_dags(project.dags_dir).items():
         s3.put_object(Bucket=bucket, Key=f"dags/{relative}", Body=path.read_bytes())
     body = create_request(project, bucket)
@@ -151,6 +140,30 @@ def bootstrap(project, s3, state_dir: Path, bucket: str | None = None,
                                         Body=(dist / name).read_bytes())["VersionId"]
                 body[f"{members}S3Path"] = name
                 body[f"{members}S3ObjectVersion"] = version
+    return body
+
+
+def source_bucket_name(project) -> str:
+    """The source bucket `mwaa-kit up` publishes the project's local environment in."""
+    return f"{project.environment_name.lower().replace('_', '-')}-mwaa-source"
+
+
+def bootstrap(project, s3, state_dir: Path, bucket: str | None = None,
+              fresh: bool = False, webserver_hostname: str | None = None) -> dict:
+    """Make the project's local environment an emulated MWAA environment: its bundle
+    published in a versioned source bucket (`publish_bundle`), and the environment
+    AVAILABLE on it in the emulator's state, before the emulator starts. `mwaa-kit up`
+    calls it with `fresh=True`: the environment is then the project as it is now, whatever
+    an earlier run left in the state (its bucket may be gone with the AWS emulator's
+    memory). Returns the environment."""
+    bucket = bucket or source_bucket_name(project)
+    backend = MwaaBackend(state_dir, s3, create_delay=0.0,
+                          webserver_hostname=webserver_hostname)
+    if project.environment_name in backend.list_environments(project.region):
+        if not fresh:
+            return backend.get_environment(project.region, project.environment_name)
+        backend.forget_environment(project.region, project.environment_name)
+    body = publish_bundle(project, s3, bucket)
     backend.create_environment(project.region, project.environment_name, body)
     backend.tick()
     return backend.get_environment(project.region, project.environment_name)

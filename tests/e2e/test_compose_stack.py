@@ -18,6 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 import requests
+from botocore.config import Config
 from simple_salesforce import Salesforce
 
 from mwaa_kit.emulators.salesforce import auth
@@ -192,6 +193,53 @@ def test_status_logs_and_airflow_reach_the_stack_through_the_one_interface(stack
     assert _cli("logs", "scheduler", "-n", "3", project=stack).stdout.strip()
     listed = _cli("airflow", "dags", "list", "-o", "plain", project=stack).stdout
     assert "salesforce_to_s3" in listed
+
+
+def test_the_stack_serves_the_mwaa_api_over_its_airflow(stack):
+    status = json.loads(_cli("status", "--format", "json", project=stack).stdout)
+    mwaa = boto3.client("mwaa", endpoint_url=status["endpoints"]["mwaa_api"],
+                        region_name="us-east-1", aws_access_key_id="testing",
+                        aws_secret_access_key="testing", config=Config(inject_host_prefix=False))
+    environment = mwaa.get_environment(Name="SalesforceIngestion")["Environment"]
+    assert environment["Status"] == "AVAILABLE"
+    assert environment["AirflowVersion"] == status["airflow_version"]
+    assert environment["WebserverUrl"].endswith(status["endpoints"]["ui"].removeprefix("http://"))
+    dags = _invoke(mwaa, "/dags")
+    assert {"salesforce_to_s3", "slow_extract"} <= {d["dag_id"] for d in dags["dags"]}
+    with pytest.raises(mwaa.exceptions.RestApiClientException) as unknown:
+        mwaa.invoke_rest_api(Name="SalesforceIngestion", Path="/dags/no_such_dag",
+                             Method="GET")
+    assert unknown.value.response["RestApiStatusCode"] == 404
+
+
+def test_promote_to_the_stack_syncs_a_changed_dag_then_plans_nothing(stack):
+    dag = stack / "dags" / "slow_extract.py"
+    dag.write_text(dag.read_text() + "\n# promoted\n")
+    first = _promote(stack)
+    assert first["status"] == "SYNCED", first
+    assert [change["name"] for change in first["plan"]["changes"]] == ["dags/slow_extract.py"]
+    assert _promote(stack)["status"] == "NOTHING_TO_DO"
+
+
+def _promote(project) -> dict:
+    result = _cli("promote", "--target", "local", "--skip-validate", "--format", "json",
+                  "--poll-interval", "1", project=project, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def _invoke(mwaa, path: str, timeout: float = 120) -> dict:
+    """InvokeRestApi GET `path`'s answer, asked again after MWAA's 504 (a busy machine can keep
+    the webserver's one worker over 10 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return mwaa.invoke_rest_api(Name="SalesforceIngestion", Path=path,
+                                        Method="GET")["RestApiResponse"]
+        except mwaa.exceptions.RestApiServerException as error:
+            if error.response["RestApiStatusCode"] != 504 or time.monotonic() > deadline:
+                raise
+            time.sleep(2)
 
 
 def test_a_killed_worker_s_task_is_retried_on_the_other_and_completes(stack):

@@ -1,10 +1,10 @@
 """The local environment as an MWAA environment: `mwaa-kit up --dags-from bucket` serves the
 MWAA API over the running local Airflow, and promotions reach that Airflow as they reach
 MWAA — DAGs through the bucket sync, requirements/startup/plugins through UpdateEnvironment,
-which restarts the components on the new bundle, or keeps the old one when it fails — and
-InvokeRestApi reaches that Airflow's REST API; its web server origin (HTTPS, the kit's CA)
-logs in the Amazon provider's MwaaHook with a web token, and a real headless Chromium
-through the web-login URL.
+which restarts the components on the new bundle, or keeps the old one when it fails —,
+InvokeRestApi reaches that Airflow's REST API, and Airflow's own tasks reach the MWAA API;
+its web server origin (HTTPS, the kit's CA) logs in the Amazon provider's MwaaHook with a
+web token, and a real headless Chromium through the web-login URL.
 Real parts throughout: PostgreSQL, moto, the MWAA emulator process, Airflow, the CLI,
 Debian's Chromium."""
 
@@ -35,50 +35,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 from mwaa_kit.emulators.mwaa.server import client_environment
 from mwaa_kit.emulators.mwaa.urls import ADMIN_PATH
 from tests.e2e.conftest import E2E_ROOT, run_cli
+from tests.e2e.local_mwaa_probes import HOOK_SCRIPT, PROBE_DAG, REST_PROBE_DAG
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 AWS_CLI = str(Path(sys.executable).with_name("aws"))
 ENVIRONMENT = "SalesforceIngestion"  # the example project's environment_name
-PROBE_DAG = '''
-import pendulum
-from airflow.sdk import dag, task
-
-
-@dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False)
-def promoted_probe():
-    @task
-    def size():
-        import humanize  # only importable once requirements.txt was re-applied
-
-        return humanize.naturalsize(1_000_000)
-
-    size()
-
-
-promoted_probe()
-'''
-
-
-# A DAG that succeeds in a second, for the runs InvokeRestApi starts (the example's DAGs
-# call Salesforce and S3).
-REST_PROBE_DAG = '''
-import pendulum
-from airflow.sdk import dag, task
-
-
-@dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False)
-def rest_probe():
-    @task
-    def hello():
-        return "hello"
-
-    hello()
-
-
-rest_probe()
-'''
 
 
 @pytest.fixture(scope="module")
@@ -186,17 +149,6 @@ def test_invoke_rest_api_lists_triggers_and_refuses_as_mwaa(local):
     assert "no_such_dag" in json.dumps(unknown.value.response["RestApiResponse"])
 
 
-HOOK_SCRIPT = """
-import json, sys
-from airflow.providers.amazon.aws.hooks.mwaa import MwaaHook
-
-hook = MwaaHook(aws_conn_id=None, region_name="us-east-1")
-answer = hook.invoke_rest_api(env_name=sys.argv[1], path="/dags", method="GET",
-                              generate_local_token=True, airflow_version=3)
-print(json.dumps(answer))
-"""
-
-
 def _tls_dir(local) -> Path:
     return Path(local["root"]) / ".mwaa-kit" / "mwaa" / "tls"
 
@@ -272,6 +224,44 @@ def test_an_expired_web_token_is_refused(local):
     assert refused.status_code == 403
     assert "expired" in refused.json()["message"]
     assert "_token" not in refused.cookies
+
+
+def _child_runs(local, outcome: str) -> list[str]:
+    """The states of mwaa_api_child's runs whose conf asked for `outcome`."""
+    runs = _rest(local, "/dags/mwaa_api_child/dagRuns")["RestApiResponse"]["dag_runs"]
+    return [run["state"] for run in runs if run["conf"].get("outcome") == outcome]
+
+
+def test_a_dag_triggers_and_waits_for_another_through_the_provider_s_mwaa_operators(local):
+    """The example's mwaa_api_trigger, unchanged: the Amazon provider's
+    MwaaTriggerDagRunOperator (waiting) and MwaaDagRunSensor, in Airflow's own tasks, reach
+    the local MWAA API, which runs mwaa_api_child in the same Airflow. Its two waiting
+    tasks and the child's two runs fit mw1.small's five task slots."""
+    expected = {"mwaa_api_trigger", "mwaa_api_child"}
+    _poll(local, "/dags", lambda answer: expected <= {dag["dag_id"] for dag in answer["dags"]},
+          240)
+
+    run = run_cli("dags", "trigger", "mwaa_api_trigger", "--wait", "--timeout", "600",
+                  "--format", "json", project=local["root"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    tasks = {task["task_id"]: task["state"] for task in json.loads(run.stdout)["tasks"]}
+    assert tasks == dict.fromkeys(("trigger_and_wait", "trigger", "wait_for_run"), "success")
+    assert _child_runs(local, "success") == ["success", "success"]
+
+    # Its Path must stay within MWAA's 64 characters with /taskInstances appended.
+    run_id = f"fail-{uuid.uuid4().hex[:8]}"
+    _rest(local, "/dags/mwaa_api_trigger/dagRuns", "POST",
+          Body={"dag_run_id": run_id, "logical_date": datetime.now(UTC).isoformat(),
+                "conf": {"outcome": "fail"}})
+    final = _poll(local, f"/dags/mwaa_api_trigger/dagRuns/{run_id}",
+                  lambda answer: answer["state"] in ("success", "failed"), 600)
+    assert final["state"] == "failed"
+    instances = _rest(local, f"/dags/mwaa_api_trigger/dagRuns/{run_id}/taskInstances")
+    states = {instance["task_id"]: instance["state"]
+              for instance in instances["RestApiResponse"]["task_instances"]}
+    assert states == {"trigger_and_wait": "failed", "trigger": "success",
+                      "wait_for_run": "failed"}
+    assert _child_runs(local, "fail") == ["failed", "failed"]
 
 
 def test_a_promoted_dag_and_requirement_reach_the_local_airflow(local):
@@ -357,7 +347,6 @@ def test_a_promotion_killed_mid_upload_leaves_the_running_versions(local):
     assert held.returncode == 1 and "holds the lock" in held.stderr
     finished = _promote(local, "promote", "--skip-validate", "--break-lock", check=0)
     assert finished["status"] == "AVAILABLE" and finished["update_called"]
-
 
 
 def _airflow_cli(local, command: str, token: dict | None = None) -> tuple[int, str, str]:

@@ -119,7 +119,7 @@ def test_promote_no_op_dag_change_and_requirements_change(target):
     first = _json(_cli(target, "promote", "--format", "json", "--poll-interval", "0.2",
                        check=0))  # validate runs
     assert first["status"] == "AVAILABLE" and first["update_called"]
-    assert _dag_keys(target) == ["dags/salesforce_full_and_custom.py",
+    assert _dag_keys(target) == ["dags/mwaa_api_trigger.py", "dags/salesforce_full_and_custom.py",
                                  "dags/salesforce_to_s3.py"]
     environment = target["mwaa"].get_environment(Name=target["name"])["Environment"]
     assert environment["PluginsS3ObjectVersion"] and environment["StartupScriptS3ObjectVersion"]

@@ -116,7 +116,7 @@ def test_example_project_validates_clean(project_dir, tmp_path):
     assert {c["name"]: c["status"] for c in report["checks"]} == dict.fromkeys(
         ["config", "startup", "requirements", "plugins", "dags"], "passed")
     dags = next(c for c in report["checks"] if c["name"] == "dags")
-    assert dags["details"]["dags"] == 2
+    assert dags["details"]["dags"] == 4  # the Salesforce ingestions, the MWAA API pair
     assert '<testsuite name="mwaa-kit validate" tests="5" failures="0"' in junit.read_text()
 
 

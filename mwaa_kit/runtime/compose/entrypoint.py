@@ -4,6 +4,7 @@ processes of one MWAA container.
     python -m mwaa_kit.runtime.compose.entrypoint scheduler|webserver|worker|init
     python -m mwaa_kit.runtime.compose.entrypoint airflow ARGS...     (one-off command)
     python -m mwaa_kit.runtime.compose.entrypoint run-states DAG_ID [RUN_ID]
+    python -m mwaa_kit.runtime.compose.entrypoint mwaa-api      (the stack's MWAA API)
 
 Like an MWAA container, each one sources startup.sh, installs requirements.txt (into a
 virtualenv shared through a volume, built once under a lock), extracts plugins.zip and
@@ -31,6 +32,8 @@ from mwaa_kit.emulators.aws import seed as aws_seed
 
 HOME = Path(os.environ.get("AIRFLOW_HOME", "/usr/local/airflow"))
 BUNDLE = Path(os.environ.get("MWAA_KIT_BUNDLE_DIR", "/mwaa/bundle"))
+# Where the mwaa service serves the MWAA API inside the stack (docker-compose.yml).
+MWAA_API_PORT = 8000
 
 
 def _bundle() -> Bundle:
@@ -214,6 +217,20 @@ def _write_ca_bundle() -> None:
     partial.replace(target)
 
 
+def _mwaa_api_command(version: catalog.AirflowVersion) -> list[str]:
+    """The stack's MWAA API (runtime/mwaa_api.py) on MWAA_API_PORT: changes complete on its
+    next tick, as natively; InvokeRestApi goes to the webserver container as Admin; the
+    web server host name is the UI's as the host sees it; an update's bundle is prepared
+    with the contract and fails as it would on MWAA."""
+    return [sys.executable, "-m", "mwaa_kit.runtime.mwaa_api", "--host", "0.0.0.0",
+            "--port", str(MWAA_API_PORT), "--s3-endpoint", os.environ["AWS_ENDPOINT_URL"],
+            "--state-dir", "/mwaa/state/mwaa", "--create-delay", "0", "--delete-delay", "0",
+            "--update-delay", "0.5", "--apply", "contract",
+            "--webserver-hostname", os.environ["MWAA_KIT_UI_URL"].removeprefix("http://"),
+            "--airflow-url", "http://webserver:8080", "--airflow-version",
+            version.airflow_version, "--password-file", "/mwaa/state/admin-password.json"]
+
+
 def main(container: str, *arguments: str) -> int:
     """Apply the contract and run one container's processes: `init` migrates and seeds, the
     others wait for it first; `airflow` execs the CLI in place. Returns the exit status."""
@@ -233,6 +250,9 @@ def main(container: str, *arguments: str) -> int:
         script = Path(__file__).resolve().parent.parent / "in_airflow" / "run_states.py"
         return _run_states([str(prepared.virtualenv.python), str(script), *arguments],
                            prepared.env("worker"))
+    if container == "mwaa-api":
+        argv = _mwaa_api_command(version)
+        os.execv(argv[0], argv)
     commands = [prepared.airflow(*command[1:]) for command in version.components[container]]
     return _supervise(commands, prepared.env(container))
 

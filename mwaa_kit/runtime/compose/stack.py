@@ -23,11 +23,12 @@ from pathlib import Path
 from mwaa_kit.contract.configuration import refuse_forced_overrides
 from mwaa_kit.contract.plugins import build_plugins_zip
 from mwaa_kit.emulators.aws.seed import check_seed_file
+from mwaa_kit.emulators.mwaa.server import HEALTH_PATH
 from mwaa_kit.emulators.salesforce import org as sf_org
 from mwaa_kit.errors import KitError
 from mwaa_kit.project import Project
 from mwaa_kit.runtime import port_reservations, processes
-from mwaa_kit.runtime.compose import images
+from mwaa_kit.runtime.compose import control_plane, images
 from mwaa_kit.runtime.compose.engine import (
     ContainerEngineUnavailableError,
     compose_command,
@@ -44,7 +45,7 @@ from mwaa_kit.runtime.native.postgres import database_name
 from mwaa_kit.runtime.run_states import parse_run_states
 
 KIT_SOURCE = Path(__file__).resolve().parents[3]
-_LONG_RUNNING = {"scheduler", "webserver", "worker"}
+_LONG_RUNNING = {"scheduler", "webserver", "worker", "mwaa"}
 
 
 class ComposeError(KitError, RuntimeError):
@@ -113,7 +114,8 @@ class ComposeEnvironment:
         refuse_forced_overrides(self.version, self.project.airflow_config)
         self._write_bundle()
         ports = {"ui": port_reservations.reserve(options.ui_port or 8080),
-                 "aws": port_reservations.reserve(), "salesforce": port_reservations.reserve()}
+                 "aws": port_reservations.reserve(), "salesforce": port_reservations.reserve(),
+                 "mwaa": port_reservations.reserve()}
         self._write_env_file(ports, options.workers)
         self.report("Building the images (reused when nothing changed)")
         self._compose("build")
@@ -122,8 +124,13 @@ class ComposeEnvironment:
         url = f"http://127.0.0.1:{ports['ui']}"
         self.report("Waiting for the webserver (the containers install requirements first)")
         self._wait_until_serving(url + self.version.health_path, timeout=900)
+        self.report("Publishing the project as an MWAA environment (source bucket, MWAA API)")
+        mwaa_url = _host_url(ports["mwaa"])
+        self._wait_until_serving(mwaa_url + HEALTH_PATH, timeout=120)
+        control_plane.publish(self.project, _host_url(ports["aws"]), mwaa_url)
         state = {"runtime": "compose", "airflow_version": self.version.airflow_version,
-                 "ui_url": url, "ports": ports, "workers": options.workers}
+                 "ui_url": url, "mwaa_url": mwaa_url, "ports": ports,
+                 "workers": options.workers}
         self._state_file.write_text(json.dumps(state, indent=2))
         return self.status()
 
@@ -184,6 +191,7 @@ class ComposeEnvironment:
             "MWAA_KIT_UI_PORT": str(ports["ui"]),
             "MWAA_KIT_AWS_PORT": str(ports["aws"]),
             "MWAA_KIT_SALESFORCE_PORT": str(ports["salesforce"]),
+            "MWAA_KIT_MWAA_PORT": str(ports["mwaa"]),
             "AWS_REGION": self.project.region,
             "MWAA_KIT_RUN_ID": secrets.token_hex(6),
         }
@@ -214,10 +222,13 @@ class ComposeEnvironment:
         return _host_url(port)
 
     def mwaa_endpoint(self) -> str:
-        """The compose stack serves no MWAA API yet (issue #16): say where one runs."""
-        raise KitError("The compose stack serves no MWAA API.",
-                       hint="Bring the environment up with `mwaa-kit up --runtime native`, "
-                            "which serves it, or pass --endpoint-url.")
+        """The stack's MWAA API (its mwaa service) on the host."""
+        url = self._state().get("mwaa_url")
+        if url is None:
+            raise KitError("The compose stack serves no MWAA API: it was never brought up, "
+                           "or by a kit that did not serve one.",
+                           hint="Start it (again) with `mwaa-kit up`.")
+        return url
 
     # ------------------------------------------------------- down, status
     def down(self, purge: bool = False) -> list[str]:
@@ -283,6 +294,8 @@ class ComposeEnvironment:
         endpoints = {"ui": state["ui_url"]} if state.get("ui_url") else {}
         if state.get("ports", {}).get("aws"):
             endpoints["aws"] = _host_url(state["ports"]["aws"])
+        if state.get("mwaa_url"):
+            endpoints["mwaa_api"] = state["mwaa_url"]
         return EnvironmentStatus(
             runtime=self.name,
             running=self.all_running(containers),

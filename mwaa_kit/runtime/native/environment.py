@@ -34,7 +34,7 @@ from mwaa_kit.runtime.interface import (
 )
 from mwaa_kit.runtime.native import control_plane, postgres
 from mwaa_kit.runtime.native.commands import OneOffCommands
-from mwaa_kit.runtime.native.settings import EXECUTOR
+from mwaa_kit.runtime.native.settings import EXECUTOR, mwaa_api_url
 from mwaa_kit.runtime.native.updates import BundleUpdates
 
 ROOT_NOTE = ("Airflow and its tasks run as root here, unlike MWAA, whose image runs them as "
@@ -181,7 +181,7 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
             "airflow_home": str(self.home),
             "virtualenv": str(prepared.virtualenv.path),
             "ui_url": f"http://127.0.0.1:{ports['ui']}",
-            "mwaa_url": f"http://127.0.0.1:{ports['mwaa']}",
+            "mwaa_url": mwaa_api_url(ports),
             "web_url": f"https://127.0.0.1:{ports['web']}",
             "ports": ports,
             "dags_from": options.dags_from,

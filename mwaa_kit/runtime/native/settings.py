@@ -1,6 +1,6 @@
 """What the native environment's processes are told: their ports, the variables and the
-Airflow options that point them at the emulators and the metadata database, the CA bundle
-their HTTPS clients trust, and the UI's admin password.
+Airflow options that point them at the emulators, the local MWAA API and the metadata
+database, the CA bundle their HTTPS clients trust, and the UI's admin password.
 
 A part of `NativeEnvironment` (environment.py), kept apart as one concern; it reads the
 paths `NativeEnvironment.__init__` sets.
@@ -16,11 +16,18 @@ from pathlib import Path
 from mwaa_kit import catalog
 from mwaa_kit.emulators import tls
 from mwaa_kit.emulators.aws.endpoint import client_environment
+from mwaa_kit.emulators.mwaa import server as mwaa_server
 from mwaa_kit.runtime import port_reservations, processes
 from mwaa_kit.runtime.native import control_plane, postgres
 
 EXECUTOR = "LocalExecutor"
 DEFAULT_UI_PORT = 8080
+
+
+def mwaa_api_url(ports: dict[str, int]) -> str:
+    """The local MWAA API's URL: its port is reserved with the others before anything
+    starts, so Airflow's processes know it even though the API starts after them."""
+    return f"http://127.0.0.1:{ports['mwaa']}"
 
 
 class EnvironmentSettings:
@@ -43,10 +50,13 @@ class EnvironmentSettings:
                              for name in ("aws", "postgres", "salesforce", "mwaa", "web")}}
 
     def _runtime_environment(self, ports: dict[str, int]) -> tuple[dict, dict]:
-        """Variables pointing Airflow's AWS and Salesforce clients at the emulators."""
+        """Variables pointing Airflow's AWS and Salesforce clients at the emulators, and its
+        `mwaa` clients at the local MWAA API: a task that drives an MWAA environment (the
+        Amazon provider's MwaaHook, its operators and sensors) reaches this one, as on MWAA."""
         endpoint = f"http://127.0.0.1:{ports['aws']}"
         env = {
             **client_environment(endpoint, self.project.region),
+            **mwaa_server.client_environment(mwaa_api_url(ports), self.project.region),
             **postgres.client_env(self.postgres_dir),
             "REQUESTS_CA_BUNDLE": str(self.ca_bundle),
             "AWS_CA_BUNDLE": str(self.ca_bundle),

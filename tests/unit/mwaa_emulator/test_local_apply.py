@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mwaa_kit.emulators.mwaa.backend import MwaaBackend
 from mwaa_kit.project import load_project
+from mwaa_kit.runtime.compose import control_plane
 from mwaa_kit.runtime.mwaa_updates import ContractApplier, bootstrap, fetch_bundle
 from tests.unit.mwaa_emulator.conftest import NETWORK, ROLE
 
@@ -69,3 +70,20 @@ def test_bootstrap_puts_the_project_bundle_behind_an_available_environment(s3, t
     assert sorted(keys) == ["dags/a.py", "requirements.txt"]
     again = bootstrap(project, s3, tmp_path / "state")  # idempotent
     assert again["RequirementsS3ObjectVersion"] == environment["RequirementsS3ObjectVersion"]
+
+
+def test_compose_publishes_the_project_through_the_api_afresh_each_up(s3_endpoint, s3, endpoint,
+                                                                      tmp_path):
+    root = tmp_path / "project"
+    (root / "dags").mkdir(parents=True)
+    (root / "dags" / "a.py").write_text("# a\n")
+    (root / "mwaa-kit.toml").write_text('[environment]\nname = "Stack_Env"\n')
+    project = load_project(root)
+    first = control_plane.publish(project, s3_endpoint, endpoint)
+    assert first["Status"] == "AVAILABLE"
+    assert first["SourceBucketArn"] == "arn:aws:s3:::stack-env-mwaa-source"
+    assert "StartupScriptS3Path" not in first  # no startup.sh yet
+    (root / "requirements").mkdir()
+    (root / "requirements" / "startup.sh").write_text("export PROBE=1\n")
+    again = control_plane.publish(project, s3_endpoint, endpoint)  # the next `up`
+    assert again["Status"] == "AVAILABLE" and again["StartupScriptS3ObjectVersion"]
