@@ -34,8 +34,8 @@ from mwaa_kit.emulators.mwaa.restapi import TIMEOUT_SECONDS, RestApiCall
 from mwaa_kit.emulators.mwaa.server import s3_client
 from mwaa_kit.emulators.mwaa.webserver import WebServer
 from mwaa_kit.project import cache_dir, load_project
-from mwaa_kit.runtime.airflow_login import log_in
-from mwaa_kit.runtime.airflow_rest import ADMIN, AirflowRestClient
+from mwaa_kit.runtime.airflow_login import ADMIN, log_in
+from mwaa_kit.runtime.airflow_rest import AirflowRestClient
 from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
 from mwaa_kit.runtime.native.environment import NativeEnvironment
 
