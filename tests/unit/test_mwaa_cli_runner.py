@@ -66,9 +66,3 @@ def test_a_captured_run_keeps_output_that_is_not_utf8():
                             "import sys; sys.stdout.buffer.write(b'ok \\xff')"])
     assert result.stdout == "ok \ufffd"
 
-
-def test_the_kits_mwaa_api_which_wires_the_runner_in_starts():
-    result = subprocess.run([sys.executable, "-m", "mwaa_kit.runtime.mwaa_api", "--help"],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "--web-port" in result.stdout
