@@ -52,6 +52,26 @@ def reserve(preferred: int | None = None) -> int:
                    hint="Stop environments you no longer need (`mwaa-kit down`), then retry.")
 
 
+def reclaim(ports) -> None:
+    """Reserve an environment's own `ports` again for this process where their reservation
+    ended with its holder (the environment's first service crashed): the restart on them is
+    then not raced by another `up` that finds them free for a moment. A port another live
+    process has reserved is left to it."""
+    _ensure_folder()
+    for port in ports:
+        marker = FOLDER / str(port)
+        if port in _held or _holder_alive(marker):
+            continue
+        marker.unlink(missing_ok=True)
+        try:
+            _create_holding_pid(marker)
+        except FileExistsError:
+            continue  # another `up` reserved it just now
+        if not _held:
+            atexit.register(release_all)
+        _held.append(port)
+
+
 def hand_over(ports, pid: int) -> None:
     """Let `pid` hold this process's reservations of `ports` from now on: an environment's
     ports stay reserved while it runs, so that a component restarted after a crash does

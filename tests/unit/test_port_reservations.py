@@ -68,3 +68,20 @@ def test_a_port_handed_to_a_live_environment_process_stays_reserved():
         service.kill()
         service.wait()
     assert port_reservations._claim(port)  # the environment is gone: stale
+
+
+def test_an_environment_reclaims_its_ports_when_their_holder_died_not_another_s():
+    ours, theirs = processes.free_port(), processes.free_port()
+    crashed = subprocess.Popen([sys.executable, "-c", "pass"])
+    crashed.wait()  # the first service that held our reservations, dead
+    port_reservations.FOLDER.mkdir(parents=True, exist_ok=True)
+    (port_reservations.FOLDER / str(ours)).write_text(str(crashed.pid))
+    holder = _reserve_in_another_process(theirs)
+    try:
+        port_reservations.reclaim([ours, theirs])
+        assert (port_reservations.FOLDER / str(ours)).read_text() == str(os.getpid())
+        assert (port_reservations.FOLDER / str(theirs)).read_text() == str(holder.pid)
+        assert port_reservations._held == [ours]
+    finally:
+        holder.kill()
+        holder.wait()

@@ -201,6 +201,9 @@ class Launcher(EnvironmentSettings):
         if "postgres" in stopped:  # Airflow's processes die of a lost database, sooner or
             stopped |= {name for name, _, _ in self.components()}  # later: start them anew
         self.report(f"Restarting what stopped: {', '.join(sorted(stopped))}")
+        # The ports' reservations died with the first service when it stopped: hold them
+        # again while the components restart on them, then hand them to the new one.
+        port_reservations.reclaim(state["ports"].values())
         for record in records:
             if record.name in stopped:
                 processes.stop(record)  # a crashed leader's orphans (workers, children)
@@ -231,6 +234,7 @@ class Launcher(EnvironmentSettings):
             self._save_state(state)
         if self.version.webserver_component in stopped:
             self._wait_for_ui(state)
+        port_reservations.hand_over(state["ports"].values(), state["processes"][0]["pid"])
         return state
 
     def _stop_components(self, state: dict) -> None:
