@@ -40,7 +40,8 @@ _UPDATABLE = (
     "StartupScriptS3ObjectVersion",
 )
 _UPDATABLE_FROM = ("AVAILABLE", "UPDATE_FAILED")
-_BUSY = ("CREATING", "UPDATING", "DELETING")
+# The states a change is under way in, until the state manager ends it.
+TRANSITIONAL = ("CREATING", "UPDATING", "DELETING")
 _USABLE = ("AVAILABLE", "UPDATING", "UPDATE_FAILED")
 
 
@@ -135,7 +136,7 @@ def check_updatable(environment: dict) -> None:
 
 def check_deletable(environment: dict) -> None:
     """MWAA refuses to delete an environment while it is CREATING, UPDATING or DELETING."""
-    if environment["Status"] in _BUSY:
+    if environment["Status"] in TRANSITIONAL:
         raise ValidationError(f"Environment {environment['Name']} is "
                               f"{environment['Status']}; try again later.")
 

@@ -17,10 +17,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
+from mwaa_kit.emulators.mwaa.models import TRANSITIONAL
 from mwaa_kit.emulators.mwaa.server import s3_client
 from mwaa_kit.runtime.mwaa_updates import publish_bundle, source_bucket_name
-
-TRANSITIONAL = ("CREATING", "UPDATING", "DELETING")
 
 
 def publish(project, aws_endpoint: str, mwaa_endpoint: str) -> dict:
