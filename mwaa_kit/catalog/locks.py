@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from mwaa_kit import catalog
+from mwaa_kit.uv_settings import uv_environment
 
 PLATFORM = "x86_64-manylinux_2_28"
 
@@ -105,8 +105,7 @@ def make_lock(version: catalog.AirflowVersion, output: Path | None = None,
     """Resolve and write the lock of `version`; returns its path."""
     uv = find_uv()
     inputs = lock_inputs(version)
-    env = dict(os.environ)
-    env.setdefault("UV_NATIVE_TLS", "true")  # trust the system CA bundle (corporate proxies)
+    env = uv_environment()
     with tempfile.TemporaryDirectory(prefix="mwaa-kit-lock-") as scratch:
         input_path = Path(scratch) / "lock.in"
         input_path.write_text("\n".join(inputs) + "\n")

@@ -9,7 +9,6 @@ providers) in the same resolution.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from mwaa_kit.contract.requirements import (
     without_official_constraints,
 )
 from mwaa_kit.project import Project, cache_dir
+from mwaa_kit.uv_settings import uv_environment
 
 FILE = "requirements/requirements.txt"
 _CONSTRAINTS_URL = re.compile(r"constraints-(\d+(?:\.\d+)+)/constraints-(\d+\.\d+)\.txt")
@@ -120,10 +120,6 @@ def check_constraints_line(version: catalog.AirflowVersion, lines: list[Line],
                         "adds the right one)")
 
 
-def _uv_env() -> dict[str, str]:
-    return {**os.environ, "UV_SYSTEM_CERTS": os.environ.get("UV_SYSTEM_CERTS", "true")}
-
-
 def resolve(version: catalog.AirflowVersion, requirements_text: str, workdir: Path,
             extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """`uv pip compile` of MWAA's image plus the requirements, for MWAA's platform."""
@@ -144,7 +140,7 @@ def resolve(version: catalog.AirflowVersion, requirements_text: str, workdir: Pa
     ]
     if has_own_constraints(requirements_text):
         command[5:5] = ["-c", str(constraints)]  # the image itself keeps MWAA's constraints
-    return subprocess.run(command, capture_output=True, text=True, env=_uv_env(),
+    return subprocess.run(command, capture_output=True, text=True, env=uv_environment(),
                           cwd=workdir, timeout=catalog.mwaa().requirements_timeout_seconds)
 
 

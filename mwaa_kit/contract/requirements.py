@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from uv import find_uv_bin
 from mwaa_kit import catalog
 from mwaa_kit.contract.python import find_python
 from mwaa_kit.errors import KitError
+from mwaa_kit.uv_settings import uv_environment
 
 _COMPLETE_MARKER = ".mwaa-kit-complete"
 
@@ -143,7 +143,7 @@ def _install(version, requirements_text, constraints_text, path, environ, log_pa
     user_requirements.write_text(effective_requirements(requirements_text, constraints_path))
 
     python = find_python(version.python_version)
-    env = {**environ, **_uv_environment()}
+    env = uv_environment(environ)
     timeout = timeout or catalog.mwaa().requirements_timeout_seconds
     with log_path.open("a") as log:
         report(f"Creating a Python {version.python_version} virtualenv for Airflow "
@@ -168,11 +168,6 @@ def _has_requirements(text: str) -> bool:
 def _uv_install(path: Path, arguments: list[str]) -> list[str]:
     python = path / "venv" / "bin" / "python"
     return [find_uv_bin(), "pip", "install", "--python", str(python), *arguments]
-
-
-def _uv_environment() -> dict[str, str]:
-    """Let uv trust the system's CA bundle, which corporate TLS proxies extend."""
-    return {"UV_SYSTEM_CERTS": os.environ.get("UV_SYSTEM_CERTS", "true")}
 
 
 def _run(command: list[str], env: dict[str, str], log, timeout: float | None = None) -> None:

@@ -26,6 +26,7 @@ from uv import find_uv_bin
 from mwaa_kit.contract.python import find_python
 from mwaa_kit.emulators.mwaa.server import HEALTH_PATH
 from mwaa_kit.runtime import processes
+from mwaa_kit.uv_settings import uv_environment
 
 # LocalStack needs Python 3.13 and a resolution dated before its release (DESIGN.md).
 LOCALSTACK_REQUIREMENT = "localstack-core[runtime]==2026.3.0"
@@ -129,7 +130,7 @@ def ensure_localstack(venv: Path, log: Path) -> Path:
              LOCALSTACK_EXCLUDE_NEWER, LOCALSTACK_REQUIREMENT],
         ):
             subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, check=True,
-                           env={**os.environ, "UV_SYSTEM_CERTS": "true"})
+                           env=uv_environment())
     (venv / ".complete").write_text("")
     return python
 

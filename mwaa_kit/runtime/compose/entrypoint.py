@@ -29,6 +29,7 @@ import boto3
 from mwaa_kit import catalog
 from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, prepare
 from mwaa_kit.emulators.aws import seed as aws_seed
+from mwaa_kit.errors import KitError
 
 HOME = Path(os.environ.get("AIRFLOW_HOME", "/usr/local/airflow"))
 BUNDLE = Path(os.environ.get("MWAA_KIT_BUNDLE_DIR", "/mwaa/bundle"))
@@ -257,5 +258,17 @@ def main(container: str, *arguments: str) -> int:
     return _supervise(commands, prepared.env(container))
 
 
+def run(argv: list[str]) -> int:
+    """`main`, with an expected failure (requirements that do not install, say) said as the
+    CLI says it, `error:` and `hint:`, instead of a traceback in the container's log."""
+    try:
+        return main(*argv)
+    except KitError as error:
+        print(f"mwaa-kit: error: {error.message}", file=sys.stderr, flush=True)
+        if error.hint:
+            print(f"mwaa-kit: hint: {error.hint}", file=sys.stderr, flush=True)
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
+    sys.exit(run(sys.argv[1:]))
