@@ -49,6 +49,13 @@ def new_folder(name: str) -> Path:
     return E2E_ROOT / f"{name}-{uuid.uuid4().hex[:8]}"
 
 
+def remove_project(project: Path) -> None:
+    """Bring `project` down for good (its data purged) and delete its folder, so that e2e
+    runs leave nothing behind under E2E_ROOT."""
+    run_cli("down", "--purge", "--yes", project=project)
+    shutil.rmtree(project, ignore_errors=True)
+
+
 def copy_example(name: str, airflow_config: dict[str, str] | None = None) -> Path:
     """A copy of the repository's example project under E2E_ROOT, on the Airflow version
     under test (tox sets it per environment), not the example's own; `airflow_config`

@@ -19,7 +19,13 @@ from mwaa_kit.project import load_project
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native import postgres
 from mwaa_kit.runtime.native.environment import NativeEnvironment
-from tests.e2e.conftest import AIRFLOW_VERSION, copy_example, run_cli, write_project
+from tests.e2e.conftest import (
+    AIRFLOW_VERSION,
+    copy_example,
+    remove_project,
+    run_cli,
+    write_project,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +60,7 @@ def example():
     write_project(project, {"dags/quick.py": QUICK_DAG})
     run_cli("up", "--quiet", project=project, check=True)
     yield project
-    run_cli("down", "--purge", "--yes", project=project)
+    remove_project(project)
 
 
 def _state(project) -> dict:
@@ -223,7 +229,7 @@ def test_a_second_project_started_at_the_same_time_runs_beside_the_first(example
             assert run.returncode == 0, run.stderr[-3000:]
             assert json.loads(run.stdout)["state"] == "success"
     finally:
-        run_cli("down", "--purge", "--yes", project=second)
+        remove_project(second)
 
 
 def test_a_second_up_while_one_runs_is_refused(example):

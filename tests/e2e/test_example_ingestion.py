@@ -15,7 +15,7 @@ import requests
 from simple_salesforce import Salesforce
 
 from mwaa_kit.emulators.salesforce import auth
-from tests.e2e.conftest import copy_example, run_cli, write_project
+from tests.e2e.conftest import copy_example, remove_project, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +57,7 @@ def example():
     write_project(project, {"dags/all_opportunities.py": FAULT_DAG})
     run_cli("up", "--quiet", project=project, check=True)
     yield project
-    run_cli("down", "--purge", "--yes", project=project)
+    remove_project(project)
 
 
 @pytest.fixture(scope="module")

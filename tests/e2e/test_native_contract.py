@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import AIRFLOW_VERSION, E2E_ROOT, run_cli, write_project
+from tests.e2e.conftest import AIRFLOW_VERSION, new_folder, remove_project, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
 
@@ -124,14 +124,12 @@ CONTRACT_PROJECT = {
 
 @pytest.fixture(scope="module")
 def running_project(tmp_path_factory):
-    E2E_ROOT.mkdir(parents=True, exist_ok=True)
-    E2E_ROOT.chmod(0o755)
-    root = E2E_ROOT / f"contract-{int(time.time())}"
+    root = new_folder("contract")
     root.mkdir()
     write_project(root, CONTRACT_PROJECT)
     run_cli("up", "--quiet", project=root, check=True)
     yield root
-    run_cli("down", "--purge", "--yes", project=root)
+    remove_project(root)
 
 
 def _status(project):
