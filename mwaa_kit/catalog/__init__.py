@@ -151,6 +151,15 @@ class AirflowVersion:
         """AWS_EXECUTION_ENV as MWAA sets it, e.g. Amazon_MWAA_306."""
         return "Amazon_MWAA_" + self.airflow_version.replace(".", "")
 
+    def locked_version(self, package: str) -> str | None:
+        """The version of `package` the shipped lock pins (what MWAA's image installs,
+        within the lock's resolution), or None when the lock has none."""
+        prefix = f"{package.lower()}=="
+        for line in self.lock_path.read_text().splitlines():
+            if line.lower().startswith(prefix):
+                return line[len(prefix):].split(";")[0].strip()
+        return None
+
     @property
     def lock_exclude_newer(self) -> datetime.date:
         """The cut-off date of the shipped lock's resolution: the day after the release."""

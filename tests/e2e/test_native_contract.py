@@ -12,6 +12,8 @@ import urllib.request
 
 import pytest
 
+from mwaa_kit import catalog
+from mwaa_kit.emulators.mwaa.server import airflow_connection_environment
 from tests.e2e.conftest import AIRFLOW_VERSION, new_folder, remove_project, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
@@ -58,6 +60,9 @@ CONTRACT_PROJECT = {
             from airflow.decorators import dag, task
 
 
+        EXPECTED_AWS_DEFAULT = "aws://"
+
+
         @dag(schedule=None, start_date=datetime(2024, 1, 1), catchup=False)
         def contract_checks():
             @task
@@ -77,7 +82,7 @@ CONTRACT_PROJECT = {
             def mwaa_variables():
                 version = os.environ["AIRFLOW_VERSION"]
                 assert os.environ["AWS_EXECUTION_ENV"] == "Amazon_MWAA_" + version.replace(".", "")
-                assert os.environ["AIRFLOW_CONN_AWS_DEFAULT"] == "aws://"
+                assert os.environ["AIRFLOW_CONN_AWS_DEFAULT"] == EXPECTED_AWS_DEFAULT
                 assert os.environ["MWAA_AIRFLOW_COMPONENT"] in ("worker", "scheduler")
 
             @task
@@ -120,6 +125,13 @@ CONTRACT_PROJECT = {
         always_fails()
     """,
 }
+# MWAA's aws_default, but on a version whose botocore predates AWS_DISABLE_HOST_PREFIX_INJECTION
+# the local runtime gives it that setting as botocore config (emulators/mwaa/server.py).
+_LOCAL_AWS_DEFAULT = airflow_connection_environment(catalog.get_version(AIRFLOW_VERSION))
+if _LOCAL_AWS_DEFAULT:
+    CONTRACT_PROJECT["dags/contract_checks.py"] = CONTRACT_PROJECT[
+        "dags/contract_checks.py"].replace('"aws://"', repr(_LOCAL_AWS_DEFAULT[
+            "AIRFLOW_CONN_AWS_DEFAULT"]))
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ services (runtime/services.py).
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import uuid
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import boto3
 
+from mwaa_kit import catalog
 from mwaa_kit.emulators.aws.endpoint import EMULATOR_CREDENTIALS
 from mwaa_kit.emulators.mwaa.backend import ApplyHook, MwaaBackend, RestApiForwarder
 from mwaa_kit.emulators.mwaa.models import DEFAULT_REGION
@@ -28,6 +30,24 @@ def client_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[
     its endpoint, and no `api.`/`env.` host prefixes (a local host has no such names)."""
     return {"AWS_ENDPOINT_URL_MWAA": endpoint_url, "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
             "AWS_DEFAULT_REGION": region, **EMULATOR_CREDENTIALS}
+
+
+# The first botocore that reads AWS_DISABLE_HOST_PREFIX_INJECTION; the images of Airflow
+# 2.10.3 and 2.11.0 pin older ones (1.35.36, 1.37.3), which would call `env.127.0.0.1`.
+FIRST_BOTOCORE_READING_THE_VARIABLE = (1, 37, 5)
+
+
+def airflow_connection_environment(version: catalog.AirflowVersion) -> dict[str, str]:
+    """For an Airflow whose botocore predates AWS_DISABLE_HOST_PREFIX_INJECTION, the
+    `aws_default` connection carries the same setting as botocore config, which the Amazon
+    provider's hooks (MwaaHook and its operators among them) give their clients; nothing
+    otherwise, leaving MWAA's own `aws_default` ("aws://")."""
+    botocore = version.locked_version("botocore")
+    if botocore is None or tuple(map(int, botocore.split(".")[:3])) >= (
+            FIRST_BOTOCORE_READING_THE_VARIABLE):
+        return {}
+    connection = {"conn_type": "aws", "extra": {"config_kwargs": {"inject_host_prefix": False}}}
+    return {"AIRFLOW_CONN_AWS_DEFAULT": json.dumps(connection)}
 
 
 def s3_client(endpoint_url: str, region: str = DEFAULT_REGION):

@@ -29,6 +29,7 @@ import boto3
 from mwaa_kit import catalog
 from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, prepare
 from mwaa_kit.emulators.aws import seed as aws_seed
+from mwaa_kit.emulators.mwaa import server as mwaa_server
 from mwaa_kit.errors import KitError
 
 HOME = Path(os.environ.get("AIRFLOW_HOME", "/usr/local/airflow"))
@@ -87,10 +88,11 @@ def _runtime_options(version: catalog.AirflowVersion) -> dict[str, str]:
 
 def _prepared(version: catalog.AirflowVersion) -> PreparedEnvironment:
     runtime_env = {
-        name: os.environ[name] for name in (
+        **{name: os.environ[name] for name in (
             "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
             "REQUESTS_CA_BUNDLE",
-        ) if name in os.environ
+        ) if name in os.environ},
+        **mwaa_server.airflow_connection_environment(version),
     }
     return prepare(
         _bundle(), version, os.environ.get("MWAA_KIT_ENVIRONMENT_NAME", "MwaaEnvironment"),

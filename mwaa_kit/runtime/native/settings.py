@@ -57,6 +57,7 @@ class EnvironmentSettings:
         env = {
             **client_environment(endpoint, self.project.region),
             **mwaa_server.client_environment(mwaa_api_url(ports), self.project.region),
+            **mwaa_server.airflow_connection_environment(self.project.version),
             **postgres.client_env(self.postgres_dir),
             "REQUESTS_CA_BUNDLE": str(self.ca_bundle),
             "AWS_CA_BUNDLE": str(self.ca_bundle),
