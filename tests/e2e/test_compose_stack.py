@@ -220,6 +220,7 @@ def test_a_web_login_token_opens_the_stack_s_ui_logged_in_over_https(stack):
     origin = f"https://{token['WebServerHostname']}"
     assert origin == status["web_url"]
     browser = requests.Session()
+    browser.trust_env = False  # REQUESTS_CA_BUNDLE would replace the session's CA
     browser.verify = status["web_ca_file"]
     page = browser.get(f"{origin}/aws_mwaa/aws-console-sso?login=true", timeout=60)
     action = re.search(r'<form id="login" method="post" action="([^"]+)"', page.text).group(1)
