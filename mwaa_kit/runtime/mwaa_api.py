@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None, cli_runner: CliRunner | None = None) -> 
                              "(and, with --apply native, takes the updates).")
     parser.add_argument("--web-port", type=int,
                         help="Also serve the environment's web server origin over HTTPS on "
-                             "this port (needs --project and --web-upstream).")
+                             "this port (needs --project or --airflow-url, and "
+                             "--web-upstream).")
     parser.add_argument("--web-upstream",
                         help="The Airflow UI the origin proxies (http://127.0.0.1:PORT).")
     parser.add_argument("--tls-dir", type=Path,
