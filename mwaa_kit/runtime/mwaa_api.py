@@ -15,9 +15,10 @@ Either way as Admin: the emulator evaluates no IAM, so no call maps to a lesser 
 role. With `--web-port` too, the same process serves the environment's web server origin
 (emulators/mwaa/webserver.py) over HTTPS on that port, its certificate signed by the kit's
 CA in `--tls-dir`: MWAA's web login and paths, and the Airflow UI at `--web-upstream`
-behind them; a web login logs in as Admin, for the same reason. With `--project`, its
-/aws_mwaa/cli runs Airflow CLI commands in that project's native Airflow
-(`mwaa_cli.NativeCliRunner`); the compose stack's origin has no CLI runner yet (501).
+behind them; a web login logs in as Admin, for the same reason. Its /aws_mwaa/cli runs
+Airflow CLI commands in the `--project`'s native Airflow (`mwaa_cli.NativeCliRunner`), or
+with the runner `main`'s caller gives (the compose stack's mwaa container runs the API in
+its entrypoint, beside the environment it prepared).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 from mwaa_kit import catalog
 from mwaa_kit.emulators import tls
 from mwaa_kit.emulators.mwaa.__main__ import add_serve_arguments, backend_from, serve_from
+from mwaa_kit.emulators.mwaa.cli_endpoint import CliRunner
 from mwaa_kit.emulators.mwaa.restapi import TIMEOUT_SECONDS, RestApiCall
 from mwaa_kit.emulators.mwaa.server import s3_client
 from mwaa_kit.emulators.mwaa.webserver import WebServer
@@ -133,9 +135,10 @@ class AirflowWebLogin:
                       time.monotonic() + TIMEOUT_SECONDS)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, cli_runner: CliRunner | None = None) -> None:
     """Serve the MWAA API with the update hook `--apply` chooses: none, the contract, or the
-    project's running native environment."""
+    project's running native environment; the origin's /aws_mwaa/cli runs commands with
+    `cli_runner` (the `--project`'s own Airflow with --project)."""
     parser = argparse.ArgumentParser(prog="python -m mwaa_kit.runtime.mwaa_api",
                                      description="The MWAA API, its updates applied locally.")
     add_serve_arguments(parser)
@@ -150,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
                              "(and, with --apply native, takes the updates).")
     parser.add_argument("--web-port", type=int,
                         help="Also serve the environment's web server origin over HTTPS on "
-                             "this port (needs --project and --web-upstream).")
+                             "this port (needs --project or --airflow-url, and "
+                             "--web-upstream).")
     parser.add_argument("--web-upstream",
                         help="The Airflow UI the origin proxies (http://127.0.0.1:PORT).")
     parser.add_argument("--tls-dir", type=Path,
@@ -186,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
                                                    or arguments.state_dir / "tls")
         web = WebServer(arguments.web_port, backend, arguments.web_upstream,
                         AirflowWebLogin(target), certificate, key, arguments.host,
-                        NativeCliRunner(arguments.project) if arguments.project else None)
+                        NativeCliRunner(arguments.project) if arguments.project else cli_runner)
     serve_from(arguments, backend, web)
 
 

@@ -6,6 +6,7 @@ drives a Docker engine."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -21,8 +22,16 @@ import requests
 from botocore.config import Config
 from simple_salesforce import Salesforce
 
+from mwaa_kit.emulators.mwaa.urls import ADMIN_PATH
 from mwaa_kit.emulators.salesforce import auth
 from mwaa_kit.runtime.processes import free_port
+from tests.e2e.compose_stack_parts import (
+    CLI_PROBE_DAG,
+    PATHS_DAG,
+    SLOW_DAG,
+    failed_task_logs,
+    task_log,
+)
 from tests.e2e.conftest import E2E_ROOT, run_cli, write_project
 
 pytestmark = pytest.mark.e2e
@@ -33,62 +42,6 @@ LOCAL_BASES = {"AIRFLOW_BASE_IMAGE": "mwaa-kit/base:bookworm-py3.12",
                "POSTGRES_BASE_IMAGE": "mwaa-kit/base:trixie",
                "LOCALSTACK_BASE_IMAGE": "mwaa-kit/base:trixie",
                "STUB_BASE_IMAGE": "mwaa-kit/base:bookworm-py3.12"}
-SLOW_DAG = """
-from datetime import datetime, timedelta
-from operators.salesforce_to_s3_operator import SalesforceToS3Operator
-try:
-    from airflow.sdk import DAG
-except ImportError:
-    from airflow import DAG
-
-with DAG("slow_extract", schedule=None, start_date=datetime(2024, 1, 1),
-         default_args={"retries": 2, "retry_delay": timedelta(seconds=5)}):
-    SalesforceToS3Operator(
-        task_id="extract", sf_conn_id="salesforce_connection", sf_obj="Opportunity",
-        sf_fields=["Id", "Name"], fmt="ndjson", batch_size=200,
-        s3_conn_id="aws_connection", s3_bucket="{{ var.value.bucket_name }}",
-        s3_key="test/slow_extract.json")
-"""
-# Where a task may write on MWAA: its image runs Airflow as `airflow` (not root), which owns
-# only its home, /usr/local/airflow; /tmp is writable, /usr/lib is not.
-PATHS_DAG = """
-import subprocess
-from datetime import datetime
-from pathlib import Path
-try:
-    from airflow.sdk import DAG, task
-except ImportError:
-    from airflow import DAG
-    from airflow.decorators import task
-
-def write(path):
-    Path(path).write_text("written by a task")
-    print(f"mwaa-paths: wrote {path}")
-
-with DAG("mwaa_paths", schedule=None, start_date=datetime(2024, 1, 1),
-         default_args={"retries": 0}):
-    @task
-    def whoami():
-        uid = subprocess.run(["id", "-u"], capture_output=True, text=True, check=True).stdout
-        print(f"mwaa-paths: uid={uid.strip()}")
-
-    @task
-    def write_tmp():
-        write("/tmp/mwaa-paths-probe")
-
-    @task
-    def write_airflow_home():
-        write("/usr/local/airflow/mwaa-paths-probe")
-
-    @task
-    def write_usr_lib():
-        write("/usr/lib/mwaa-paths-probe")
-
-    whoami()
-    write_tmp()
-    write_airflow_home()
-    write_usr_lib()
-"""
 
 
 def _cli(*arguments, project, check=True, timeout=1800):
@@ -141,6 +94,7 @@ def stack(compose_tool):
     write_project(project, {
         "dags/slow_extract.py": SLOW_DAG,
         "dags/mwaa_paths.py": PATHS_DAG,
+        "dags/cli_probe.py": CLI_PROBE_DAG,
         "mwaa-kit.toml": """
             [environment]
             name = "SalesforceIngestion"
@@ -174,7 +128,7 @@ def _s3(project):
 def test_the_example_dag_runs_on_celery_workers(stack):
     result = _cli("dags", "trigger", "salesforce_to_s3", "--wait", "--timeout", "900",
                   "--format", "json", project=stack, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr[-3000:] + _failed_task_logs(
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:] + failed_task_logs(
         result.stdout)
     run = json.loads(result.stdout)
     assert all(task["state"] == "success" for task in run["tasks"])
@@ -195,21 +149,90 @@ def test_status_logs_and_airflow_reach_the_stack_through_the_one_interface(stack
     assert "salesforce_to_s3" in listed
 
 
-def test_the_stack_serves_the_mwaa_api_over_its_airflow(stack):
-    status = json.loads(_cli("status", "--format", "json", project=stack).stdout)
-    mwaa = boto3.client("mwaa", endpoint_url=status["endpoints"]["mwaa_api"],
+def _status(project) -> dict:
+    return json.loads(_cli("status", "--format", "json", project=project).stdout)
+
+
+def _mwaa(status: dict):
+    return boto3.client("mwaa", endpoint_url=status["endpoints"]["mwaa_api"],
                         region_name="us-east-1", aws_access_key_id="testing",
                         aws_secret_access_key="testing", config=Config(inject_host_prefix=False))
+
+
+def test_the_stack_serves_the_mwaa_api_over_its_airflow(stack):
+    status = _status(stack)
+    mwaa = _mwaa(status)
     environment = mwaa.get_environment(Name="SalesforceIngestion")["Environment"]
     assert environment["Status"] == "AVAILABLE"
     assert environment["AirflowVersion"] == status["airflow_version"]
-    assert environment["WebserverUrl"].endswith(status["endpoints"]["ui"].removeprefix("http://"))
+    # The one HTTPS origin, published on the host's loopback, as natively.
+    assert environment["WebserverUrl"] == status["web_url"] == status["endpoints"]["web"]
+    assert status["web_url"].startswith("https://127.0.0.1:")
     dags = _invoke(mwaa, "/dags")
     assert {"salesforce_to_s3", "slow_extract"} <= {d["dag_id"] for d in dags["dags"]}
     with pytest.raises(mwaa.exceptions.RestApiClientException) as unknown:
         mwaa.invoke_rest_api(Name="SalesforceIngestion", Path="/dags/no_such_dag",
                              Method="GET")
     assert unknown.value.response["RestApiStatusCode"] == 404
+
+
+def _airflow_cli(status: dict, command: str, token: dict | None = None) -> tuple[int, str, str]:
+    """MWAA's documented flow: CreateCliToken (unless given a token), then an HTTPS POST of the
+    command to /aws_mwaa/cli, verified against the CA `status` names: (status, stdout,
+    stderr or the refusal's message)."""
+    token = token or _mwaa(status).create_cli_token(Name="SalesforceIngestion")
+    assert f"https://{token['WebServerHostname']}" == status["web_url"]
+    answer = requests.post(f"https://{token['WebServerHostname']}/aws_mwaa/cli",
+                           data=command, verify=status["web_ca_file"], timeout=120,
+                           headers={"Authorization": f"Bearer {token['CliToken']}",
+                                    "Content-Type": "text/plain"})
+    body = answer.json()
+    if "stdout" not in body:  # refused before any command ran
+        return answer.status_code, "", body["message"]
+    return answer.status_code, *(base64.b64decode(body[name]).decode()
+                                 for name in ("stdout", "stderr"))
+
+
+def test_the_airflow_cli_endpoint_runs_what_mwaa_runs_in_the_stack(stack):
+    status = _status(stack)
+    deadline = time.monotonic() + 240
+    while "cli_probe" not in (listed := _airflow_cli(status, "dags list -o plain"))[1]:
+        assert listed[0] == 200 and time.monotonic() < deadline, listed
+        time.sleep(5)
+    run_id = f"cli-{int(time.time())}"
+    code, stdout, stderr = _airflow_cli(status, f"dags trigger cli_probe -r {run_id}")
+    assert code == 200 and run_id in stdout, stderr
+    assert _invoke(_mwaa(status), f"/dags/cli_probe/dagRuns/{run_id}")["dag_run_id"] == run_id
+    code, stdout, stderr = _airflow_cli(status, "db reset -y")
+    assert (code, stdout) == (500, "") and "not a supported Airflow CLI command" in stderr
+    token = _mwaa(status).create_cli_token(Name="SalesforceIngestion")
+    requests.post(f"{status['endpoints']['mwaa_api']}{ADMIN_PATH}/advance-token-clock",
+                  json={"seconds": 61}, timeout=30).raise_for_status()
+    code, _, message = _airflow_cli(status, "version", token)
+    assert code == 403 and "expired" in message
+
+
+def test_a_web_login_token_opens_the_stack_s_ui_logged_in_over_https(stack):
+    """The browser's flow, step by step: the console-SSO page, its form posted with the
+    token, then the UI's own API answering with the cookie the login set."""
+    status = _status(stack)
+    token = _mwaa(status).create_web_login_token(Name="SalesforceIngestion")
+    origin = f"https://{token['WebServerHostname']}"
+    assert origin == status["web_url"]
+    browser = requests.Session()
+    browser.trust_env = False  # REQUESTS_CA_BUNDLE would replace the session's CA
+    browser.verify = status["web_ca_file"]
+    page = browser.get(f"{origin}/aws_mwaa/aws-console-sso?login=true", timeout=60)
+    action = re.search(r'<form id="login" method="post" action="([^"]+)"', page.text).group(1)
+    landing = browser.post(origin + action, data={"token": token["WebToken"]}, timeout=120)
+    assert landing.status_code == 200, landing.text
+    assert browser.get(f"{origin}/", timeout=60).status_code == 200  # the UI, proxied
+    api = "/api/v2/dags" if status["airflow_version"].startswith("3") else "/api/v1/dags"
+    dags = browser.get(origin + api, timeout=120)
+    assert dags.status_code == 200, dags.text[:500]
+    assert "cli_probe" in {dag["dag_id"] for dag in dags.json()["dags"]}
+    anonymous = requests.get(origin + api, verify=status["web_ca_file"], timeout=120)
+    assert anonymous.status_code in (401, 403)
 
 
 def test_promote_to_the_stack_syncs_a_changed_dag_then_plans_nothing(stack):
@@ -277,7 +300,7 @@ def test_tasks_run_as_a_user_who_may_write_only_where_mwaa_allows(stack):
                   "json", project=stack, check=False)
     run = json.loads(result.stdout)
     states = {task["task_id"]: task["state"] for task in run["tasks"]}
-    logs = {task["task_id"]: _task_log(run, task) for task in run["tasks"]}
+    logs = {task["task_id"]: task_log(run, task) for task in run["tasks"]}
     assert states == {"whoami": "success", "write_tmp": "success",
                       "write_airflow_home": "success", "write_usr_lib": "failed"}, logs
     assert result.returncode != 0  # the run failed, as it would on MWAA
@@ -312,44 +335,6 @@ def _containers(project) -> list[dict]:
                             capture_output=True, text=True, check=True).stdout
     return [{"name": c["Names"][0], "service": c["Labels"]["com.docker.compose.service"]}
             for c in json.loads(output or "[]")]
-
-
-def _task_log(run: dict, task: dict) -> str:
-    """The log of `task`'s first attempt, from the worker container that ran it."""
-    container = next(c["name"] for c in _all_containers() if task["hostname"]
-                     and c["id"].startswith(task["hostname"][:12]))
-    pattern = (f"/usr/local/airflow/logs/dag_id={run['dag_id']}/run_id={run['run_id']}/"
-               f"task_id={task['task_id']}/attempt=1.log")
-    return subprocess.run(["podman", "exec", container, "sh", "-c", f"cat {pattern}"],
-                          capture_output=True, text=True, check=True).stdout
-
-
-def _all_containers() -> list[dict]:
-    output = subprocess.run(["podman", "ps", "--format", "json"], capture_output=True,
-                            text=True, check=True).stdout
-    return [{"id": c["Id"], "name": c["Names"][0]} for c in json.loads(output or "[]")]
-
-
-def _failed_task_logs(output: str) -> str:
-    """The end of each failed task's log, from the worker containers that keep them."""
-    try:
-        run = json.loads(output)
-    except ValueError:
-        return ""
-    workers = subprocess.run(["podman", "ps", "--filter", "label=com.docker.compose.service="
-                              "worker", "--format", "{{.Names}}"], capture_output=True,
-                             text=True).stdout.split()
-    logs = []
-    for task in run["tasks"]:
-        if task["state"] != "failed":
-            continue
-        pattern = (f"/usr/local/airflow/logs/dag_id={run['dag_id']}/run_id={run['run_id']}/"
-                   f"task_id={task['task_id']}/attempt=*.log")
-        for worker in workers:
-            logs.append(subprocess.run(["podman", "exec", worker, "sh", "-c",
-                                        f"tail -n 40 {pattern} 2>/dev/null"],
-                                       capture_output=True, text=True).stdout)
-    return "\n".join(logs)
 
 
 def _python():

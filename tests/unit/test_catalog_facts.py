@@ -130,6 +130,12 @@ def check_lock_path(v: catalog.AirflowVersion) -> None:
     assert pins == [v.airflow_version]
 
 
+def check_locked_version(v: catalog.AirflowVersion) -> None:
+    assert v.locked_version("apache-airflow") == v.airflow_version
+    assert re.fullmatch(r"\d+\.\d+\.\d+", v.locked_version("botocore") or "")
+    assert v.locked_version("no-such-package") is None
+
+
 def check_lock_exclude_newer(v: catalog.AirflowVersion) -> None:
     assert f"--exclude-newer {v.lock_exclude_newer.isoformat()}" in _lock_header(v)
 

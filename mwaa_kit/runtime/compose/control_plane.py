@@ -1,9 +1,10 @@
 """The MWAA control plane over the compose stack.
 
 The stack's `mwaa` service serves the MWAA API (runtime/mwaa_api.py, InvokeRestApi forwarded
-to the webserver container); its state lives in the stack's volume, out of the host's
-reach. So `mwaa-kit up` publishes the project as the API's own clients would: the bundle
-in a versioned source bucket of the stack's LocalStack, then CreateEnvironment through the
+to the webserver container) and the environment's HTTPS web origin (its CA copied to the
+host by stack.py); its state lives in the stack's volume, out of the host's reach. So
+`mwaa-kit up` publishes the project as the API's own clients would: the bundle in a
+versioned source bucket of the stack's LocalStack, then CreateEnvironment through the
 published MWAA API, which the stack runs with no create or delete delay (an environment
 left by an earlier `up` is deleted first, so the environment is the project as it is now).
 """

@@ -4,7 +4,7 @@ processes of one MWAA container.
     python -m mwaa_kit.runtime.compose.entrypoint scheduler|webserver|worker|init
     python -m mwaa_kit.runtime.compose.entrypoint airflow ARGS...     (one-off command)
     python -m mwaa_kit.runtime.compose.entrypoint run-states DAG_ID [RUN_ID]
-    python -m mwaa_kit.runtime.compose.entrypoint mwaa-api      (the stack's MWAA API)
+    python -m mwaa_kit.runtime.compose.entrypoint mwaa-api  (the MWAA API, the web origin)
 
 Like an MWAA container, each one sources startup.sh, installs requirements.txt (into a
 virtualenv shared through a volume, built once under a lock), extracts plugins.zip and
@@ -14,6 +14,7 @@ database and seeds the emulated AWS account from seed.toml, then exits.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -28,14 +29,21 @@ import boto3
 
 from mwaa_kit import catalog
 from mwaa_kit.contract.bundle import Bundle, PreparedEnvironment, prepare
+from mwaa_kit.emulators import tls
 from mwaa_kit.emulators.aws import seed as aws_seed
 from mwaa_kit.emulators.mwaa import server as mwaa_server
 from mwaa_kit.errors import KitError
+from mwaa_kit.runtime import mwaa_api
+from mwaa_kit.runtime.mwaa_cli import PreparedCliRunner
 
 HOME = Path(os.environ.get("AIRFLOW_HOME", "/usr/local/airflow"))
 BUNDLE = Path(os.environ.get("MWAA_KIT_BUNDLE_DIR", "/mwaa/bundle"))
-# Where the mwaa service serves the MWAA API inside the stack (docker-compose.yml).
+# Where the mwaa service serves the MWAA API, and the environment's HTTPS web server
+# origin, inside the stack (docker-compose.yml publishes both on the host's loopback).
 MWAA_API_PORT = 8000
+WEB_PORT = 8443
+# The kit's CA (the origin's) and the origin's certificate, in the stack's state volume.
+TLS_DIR = Path("/mwaa/state/tls")
 
 
 def _bundle() -> Bundle:
@@ -90,7 +98,7 @@ def _prepared(version: catalog.AirflowVersion) -> PreparedEnvironment:
     runtime_env = {
         **{name: os.environ[name] for name in (
             "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-            "REQUESTS_CA_BUNDLE",
+            "REQUESTS_CA_BUNDLE", "AWS_CA_BUNDLE",
         ) if name in os.environ},
         **mwaa_server.airflow_connection_environment(version),
     }
@@ -199,12 +207,23 @@ def _require_writable_volumes() -> None:
                 "when the image ran as root?); run `mwaa-kit down --purge` to start afresh")
 
 
+def _kit_ca() -> str:
+    """The kit's CA, which signs the web server origin's certificate: made once in the
+    state volume by the first container that starts, under a lock (containers start
+    together, and two CAs would leave one container trusting the wrong one)."""
+    TLS_DIR.mkdir(parents=True, exist_ok=True)
+    with (TLS_DIR / "ca.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return tls.ensure_ca(TLS_DIR).read_text()
+
+
 def _write_ca_bundle() -> None:
-    """The image's CAs plus the Salesforce stub's, for requests' REQUESTS_CA_BUNDLE."""
+    """The image's CAs plus the kit's and the Salesforce stub's, for requests'
+    REQUESTS_CA_BUNDLE and botocore's AWS_CA_BUNDLE (both name this file)."""
     target = os.environ.get("REQUESTS_CA_BUNDLE")
     if not target:
         return
-    parts = [Path("/etc/ssl/certs/ca-certificates.crt").read_text()]
+    parts = [Path("/etc/ssl/certs/ca-certificates.crt").read_text(), _kit_ca()]
     stub_ca = Path("/mwaa/salesforce/ca.pem")
     for _ in range(60):  # the stub writes its CA when it first starts
         if stub_ca.exists() or "salesforce" not in os.environ.get("MWAA_KIT_WAIT_FOR", ""):
@@ -220,16 +239,19 @@ def _write_ca_bundle() -> None:
     partial.replace(target)
 
 
-def _mwaa_api_command(version: catalog.AirflowVersion) -> list[str]:
+def _mwaa_api_arguments(version: catalog.AirflowVersion) -> list[str]:
     """The stack's MWAA API (runtime/mwaa_api.py) on MWAA_API_PORT: changes complete on its
-    next tick, as natively; InvokeRestApi goes to the webserver container as Admin; the
-    web server host name is the UI's as the host sees it; an update's bundle is prepared
-    with the contract and fails as it would on MWAA."""
-    return [sys.executable, "-m", "mwaa_kit.runtime.mwaa_api", "--host", "0.0.0.0",
-            "--port", str(MWAA_API_PORT), "--s3-endpoint", os.environ["AWS_ENDPOINT_URL"],
+    next tick, as natively; InvokeRestApi and web logins go to the webserver container as
+    Admin; the web server origin, HTTPS on WEB_PORT in front of that webserver, is named
+    as the host reaches it (MWAA_KIT_WEB_HOSTNAME); an update's bundle is prepared with
+    the contract and fails as it would on MWAA."""
+    return ["--host", "0.0.0.0", "--port", str(MWAA_API_PORT),
+            "--s3-endpoint", os.environ["AWS_ENDPOINT_URL"],
             "--state-dir", "/mwaa/state/mwaa", "--create-delay", "0", "--delete-delay", "0",
             "--update-delay", "0.5", "--apply", "contract",
-            "--webserver-hostname", os.environ["MWAA_KIT_UI_URL"].removeprefix("http://"),
+            "--webserver-hostname", os.environ["MWAA_KIT_WEB_HOSTNAME"],
+            "--web-port", str(WEB_PORT), "--web-upstream", "http://webserver:8080",
+            "--tls-dir", str(TLS_DIR),
             "--airflow-url", "http://webserver:8080", "--airflow-version",
             version.airflow_version, "--password-file", "/mwaa/state/admin-password.json"]
 
@@ -253,9 +275,9 @@ def main(container: str, *arguments: str) -> int:
         script = Path(__file__).resolve().parent.parent / "in_airflow" / "run_states.py"
         return _run_states([str(prepared.virtualenv.python), str(script), *arguments],
                            prepared.env("worker"))
-    if container == "mwaa-api":
-        argv = _mwaa_api_command(version)
-        os.execv(argv[0], argv)
+    if container == "mwaa-api":  # its CLI endpoint runs commands in this container's Airflow
+        mwaa_api.main(_mwaa_api_arguments(version), PreparedCliRunner(prepared))
+        return 0
     commands = [prepared.airflow(*command[1:]) for command in version.components[container]]
     return _supervise(commands, prepared.env(container))
 

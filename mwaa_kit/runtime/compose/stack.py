@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mwaa_kit.contract.configuration import refuse_forced_overrides
 from mwaa_kit.contract.plugins import build_plugins_zip
+from mwaa_kit.emulators import tls
 from mwaa_kit.emulators.aws.seed import check_seed_file
 from mwaa_kit.emulators.mwaa.server import HEALTH_PATH
 from mwaa_kit.emulators.salesforce import org as sf_org
@@ -34,6 +35,7 @@ from mwaa_kit.runtime.compose.engine import (
     compose_command,
     is_podman_compose,
 )
+from mwaa_kit.runtime.compose.entrypoint import TLS_DIR
 from mwaa_kit.runtime.compose.images import COMPOSE_FILE
 from mwaa_kit.runtime.interface import (
     DEFAULT_OPTIONS,
@@ -45,6 +47,7 @@ from mwaa_kit.runtime.native.postgres import database_name
 from mwaa_kit.runtime.run_states import parse_run_states
 
 KIT_SOURCE = Path(__file__).resolve().parents[3]
+WEB_CA = f"{TLS_DIR}/{tls.CA_FILE}"  # in the stack's state volume
 _LONG_RUNNING = {"scheduler", "webserver", "worker", "mwaa"}
 
 
@@ -115,7 +118,7 @@ class ComposeEnvironment:
         self._write_bundle()
         ports = {"ui": port_reservations.reserve(options.ui_port or 8080),
                  "aws": port_reservations.reserve(), "salesforce": port_reservations.reserve(),
-                 "mwaa": port_reservations.reserve()}
+                 "mwaa": port_reservations.reserve(), "web": port_reservations.reserve()}
         self._write_env_file(ports, options.workers)
         self.report("Building the images (reused when nothing changed)")
         self._compose("build")
@@ -127,9 +130,11 @@ class ComposeEnvironment:
         self.report("Publishing the project as an MWAA environment (source bucket, MWAA API)")
         mwaa_url = _host_url(ports["mwaa"])
         self._wait_until_serving(mwaa_url + HEALTH_PATH, timeout=120)
+        self._copy_web_ca()
         control_plane.publish(self.project, _host_url(ports["aws"]), mwaa_url)
         state = {"runtime": "compose", "airflow_version": self.version.airflow_version,
-                 "ui_url": url, "mwaa_url": mwaa_url, "ports": ports,
+                 "ui_url": url, "mwaa_url": mwaa_url,
+                 "web_url": f"https://127.0.0.1:{ports['web']}", "ports": ports,
                  "workers": options.workers}
         self._state_file.write_text(json.dumps(state, indent=2))
         return self.status()
@@ -140,6 +145,20 @@ class ComposeEnvironment:
 
     def _state(self) -> dict:
         return json.loads(self._state_file.read_text()) if self._state_file.exists() else {}
+
+    @property
+    def web_ca_file(self) -> Path:
+        """The host's copy of the kit's CA that signs the web server origin's certificate."""
+        return self.compose_dir / "web-ca.pem"
+
+    def _copy_web_ca(self) -> None:
+        """Copy the CA out of the stack's state volume (where the containers made it, and
+        trust it), so host clients can trust the origin: `curl --cacert`, requests."""
+        pem = self._compose("exec", "-T", "mwaa", "cat", WEB_CA).stdout
+        if "BEGIN CERTIFICATE" not in pem:
+            raise ComposeError(f"the mwaa container has no CA at {WEB_CA}.",
+                               hint="`mwaa-kit logs mwaa` shows why.")
+        self.web_ca_file.write_text(pem)
 
     def _wait_until_serving(self, url: str, timeout: float) -> None:
         """Wait for the webserver, failing as soon as a long-running container exits
@@ -192,6 +211,7 @@ class ComposeEnvironment:
             "MWAA_KIT_AWS_PORT": str(ports["aws"]),
             "MWAA_KIT_SALESFORCE_PORT": str(ports["salesforce"]),
             "MWAA_KIT_MWAA_PORT": str(ports["mwaa"]),
+            "MWAA_KIT_WEB_PORT": str(ports["web"]),
             "AWS_REGION": self.project.region,
             "MWAA_KIT_RUN_ID": secrets.token_hex(6),
         }
@@ -296,15 +316,23 @@ class ComposeEnvironment:
             endpoints["aws"] = _host_url(state["ports"]["aws"])
         if state.get("mwaa_url"):
             endpoints["mwaa_api"] = state["mwaa_url"]
+        notes = [f"{workers} Celery worker(s) fed by SQS on LocalStack"]
+        details = {"containers": containers}
+        if state.get("web_url"):
+            endpoints["web"] = state["web_url"]
+            notes.append(f"web server (MWAA's WebserverUrl, web login, /aws_mwaa/cli): "
+                         f"{state['web_url']}; trust its CA {self.web_ca_file} with "
+                         "`curl --cacert`")
+            details.update(web_url=state["web_url"], web_ca_file=str(self.web_ca_file))
         return EnvironmentStatus(
             runtime=self.name,
             running=self.all_running(containers),
             airflow_version=state.get("airflow_version"),
             components=components,
             endpoints=endpoints,
-            notes=(f"{workers} Celery worker(s) fed by SQS on LocalStack",),
+            notes=tuple(notes),
             options=UpOptions(workers=workers),
-            details={"containers": containers},
+            details=details,
         )
 
     def log_sources(self) -> dict[str, str]:

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def _env_file(tmp_path: Path, version: str) -> dict[str, str]:
     stack = ComposeEnvironment(Project(root=tmp_path, airflow_version=version))
     stack.compose_dir.mkdir(parents=True, exist_ok=True)
-    stack._write_env_file({"ui": 8080, "aws": 4566, "salesforce": 8443, "mwaa": 8000},
-                         workers=1)
+    stack._write_env_file({"ui": 8080, "aws": 4566, "salesforce": 8443, "mwaa": 8000,
+                           "web": 8444}, workers=1)
     return dict(line.split("=", 1) for line in stack.env_file.read_text().splitlines())
 
 

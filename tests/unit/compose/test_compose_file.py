@@ -59,3 +59,11 @@ def test_every_airflow_container_runs_the_contract_entrypoint(compose):
     assert compose["services"]["init"]["build"]["dockerfile"] == "docker/airflow/Dockerfile"
     environment = compose["x-airflow"]["environment"]
     assert "MWAA_KIT_RUN_ID" in environment and "MWAA_KIT_WAIT_FOR" in environment
+
+
+def test_the_mwaa_service_publishes_the_web_origin_its_containers_trust(compose):
+    ports = compose["services"]["mwaa"]["ports"]
+    assert "127.0.0.1:${MWAA_KIT_WEB_PORT:-8443}:8443" in ports
+    environment = compose["x-airflow"]["environment"]
+    assert environment["MWAA_KIT_WEB_HOSTNAME"] == "127.0.0.1:${MWAA_KIT_WEB_PORT:-8443}"
+    assert environment["AWS_CA_BUNDLE"] == environment["REQUESTS_CA_BUNDLE"]
