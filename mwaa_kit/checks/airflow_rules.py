@@ -25,7 +25,7 @@ from ruff.__main__ import find_ruff_bin
 
 from mwaa_kit import catalog
 from mwaa_kit.checks import deprecations
-from mwaa_kit.checks.findings import CheckResult
+from mwaa_kit.checks.findings import CheckResult, relative
 from mwaa_kit.errors import KitError
 
 RULES = ("AIR301", "AIR302", "AIR303", "AIR311", "AIR312", "AIR321")
@@ -82,7 +82,7 @@ def add_findings(root: Path, diagnostics: list[dict], version: catalog.AirflowVe
         hint = fix or deprecations.replacement(names[0] if names else "") or (
             f"see {item['url']}" if item.get("url") else None)
         result.add(severity(rule, version), f"{rule}: {item['message']}",
-                   file=_relative(root, item["filename"]), line=item["location"]["row"],
+                   file=relative(root, item["filename"]), line=item["location"]["row"],
                    hint=hint, code=f"{result.name}.{rule}")
 
 
@@ -98,10 +98,3 @@ def check(root: Path, folder: Path, version: catalog.AirflowVersion,
           result: CheckResult) -> None:
     """Run the rules over `folder` (dags/ or plugins/) and add their findings."""
     add_findings(root, run_ruff([folder]), version, result)
-
-
-def _relative(root: Path, path: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return path

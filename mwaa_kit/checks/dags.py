@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from mwaa_kit.checks import airflow_rules, import_errors
-from mwaa_kit.checks.findings import CheckResult
+from mwaa_kit.checks.findings import CheckResult, relative
 from mwaa_kit.checks.scratch import Scratch, processes
 
 DEFAULT_PARSE_BUDGET = 5.0  # seconds: above this a file parses slowly enough to warn
@@ -28,15 +28,6 @@ _CALL_ADVICE = {
     "network": ("opens a network connection at parse time",
                 "move the call into a task; MWAA re-parses each file every 30 s or so"),
 }
-
-
-def relative(project_root: Path, path: str | None) -> str | None:
-    if not path:
-        return path
-    try:
-        return str(Path(path).resolve().relative_to(project_root))
-    except ValueError:
-        return path
 
 
 def run(scratch: Scratch, result: CheckResult, parse_budget: float = DEFAULT_PARSE_BUDGET,

@@ -131,6 +131,16 @@ class Report:
         path.write_text(self.junit_xml())
 
 
+def relative(project_root: Path, path: str | Path | None) -> str | None:
+    """`path` as findings name it: relative to the project when it is inside it."""
+    if not path:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(project_root.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _plain(finding: Finding) -> str:
     where = f"{finding.location}: " if finding.location else ""
     hint = f" -> {finding.hint}" if finding.hint else ""

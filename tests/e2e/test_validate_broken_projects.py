@@ -37,6 +37,8 @@ EXPECTED = {
     "dags_removed_import": ("dags", "error", "dags.AIR301", "dags/old_style.py", "days_ago"),
     "dags_removed_argument": ("dags", "error", "dags.AIR301", "dags/schedule_interval.py",
                               "schedule_interval"),
+    "dags_removed_context_key": ("dags", "error", "dags.removed_context_key",
+                                 "dags/templated.py", "execution_date"),
     "plugins_symlink": ("plugins", "error", "plugins.symlink", "plugins/linked_helpers.py",
                         "symlink"),
     "plugins_import_error": ("plugins", "error", "plugins.import_error",
