@@ -45,13 +45,9 @@ def severity(rule: str, version: catalog.AirflowVersion) -> str:
     """How bad a finding of `rule` is on `version` (see the module docstring)."""
     if version.major < 3:
         return _ON_2.get(rule, "info")
-    if rule == "AIR321" and _key(version.airflow_version) < (3, 1):
+    if rule == "AIR321" and version.key < (3, 1):
         return "info"
     return _ON_3[rule]
-
-
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
 
 
 def run_ruff(paths: list[Path]) -> list[dict]:
