@@ -39,6 +39,7 @@ class Dependency:
     :param current: the version it resolves to now (None: it does not resolve now).
     :param target: the version on the target (None: it no longer resolves there).
     :param decides: the target's pin the line fights, when one does.
+    :param fails: the target's resolution names this line (or its pin) as what fails.
     """
 
     package: str
@@ -46,11 +47,14 @@ class Dependency:
     current: str | None
     target: str | None
     decides: str | None = None
+    fails: bool = False
 
     @property
     def status(self) -> str:
-        if self.target is None:
+        if self.fails or self.decides:
             return "no longer resolves"
+        if self.target is None:
+            return "not resolved (another line fails)"
         return "unchanged" if self.target == self.current else "moves"
 
 
@@ -85,16 +89,19 @@ def upgrade_check(project: Project, to: str,
         result.findings.sort(key=lambda finding: SEVERITIES.index(finding.severity))
         if result.name == "requirements" and not result.skipped:
             report(f"Resolving requirements.txt for Airflow {project.airflow_version} too")
+            failing = {finding.line for finding in result.errors
+                       if finding.code == "requirements.unresolvable"}
             result.details["dependencies"] = [
                 dataclasses.asdict(row) | {"status": row.status}
-                for row in dependencies(project, target, result.details)]
+                for row in dependencies(project, target, result.details, failing)]
     return outcome
 
 
-def dependencies(project: Project, target: catalog.AirflowVersion,
-                 details: dict) -> list[Dependency]:
-    """The table of requirements.txt's lines; `details`: the target's requirements
-    check details (its resolution, under "requirements", when it resolved)."""
+def dependencies(project: Project, target: catalog.AirflowVersion, details: dict,
+                 failing: set[int | None] = frozenset()) -> list[Dependency]:
+    """The table of requirements.txt's lines. `details`: the target's requirements check
+    details (its resolution, under "requirements", when it resolved); `failing`: the
+    lines its resolution failure names."""
     text = project.requirements_file.read_text() if project.requirements_file.exists() else ""
     lines = [line for line in requirements.parse_lines(text) if line.requirement]
     if not lines:
@@ -113,7 +120,7 @@ def dependencies(project: Project, target: catalog.AirflowVersion,
                 pin[1], prereleases=True):
             decides = f"{pin[0]} pins {line.requirement.name}=={pin[1]}"
         rows.append(Dependency(line.requirement.name, line.number, now.get(name),
-                               after.get(name), decides))
+                               after.get(name), decides, line.number in failing))
     return rows
 
 

@@ -13,7 +13,8 @@ from mwaa_kit.cli.output import friendly_errors, progress, project_option, stdou
 from mwaa_kit.cli.validate import emit
 from mwaa_kit.project import load_project
 
-_STATUS = {"unchanged": "dim", "moves": "yellow", "no longer resolves": "red"}
+_STATUS = {"unchanged": "dim", "moves": "yellow", "no longer resolves": "red",
+           "not resolved (another line fails)": "dim"}
 
 
 @click.command("upgrade-check")

@@ -1,0 +1,101 @@
+"""upgrade-check's own logic: which targets it accepts, the dependency table, the report
+it makes of validate's checks, and the command's errors."""
+
+import json
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from mwaa_kit import catalog
+from mwaa_kit.checks import requirements, runner, upgrade
+from mwaa_kit.checks.findings import CheckResult, Report
+from mwaa_kit.cli.upgrade import upgrade_check as command
+from mwaa_kit.project import Project
+
+
+def _project(tmp_path, version="2.11.0", requirements_text=None):
+    if requirements_text is not None:
+        (tmp_path / "requirements").mkdir(exist_ok=True)
+        (tmp_path / "requirements" / "requirements.txt").write_text(requirements_text)
+    (tmp_path / "mwaa-kit.toml").write_text(f'[environment]\nairflow_version = "{version}"\n')
+    return Project(root=tmp_path, airflow_version=version)
+
+
+@pytest.mark.parametrize("to, words", [("9.9", "not in the MWAA catalog"),
+                                       ("2.10.3", "not newer"), ("2.11.0", "not newer")])
+def test_an_unknown_or_older_target_is_refused_with_the_choices(tmp_path, to, words):
+    with pytest.raises(upgrade.UpgradeTargetError) as raised:
+        upgrade.target_version(_project(tmp_path), to)
+    assert words in raised.value.message
+    assert "3.0.6" in raised.value.hint and "2.10.3" not in raised.value.hint
+
+
+def test_the_newest_version_has_nothing_to_move_to(tmp_path):
+    newest = catalog.supported_versions()[-1]
+    with pytest.raises(upgrade.UpgradeTargetError) as raised:
+        upgrade.target_version(_project(tmp_path, newest), newest)
+    assert "newest" in raised.value.hint
+
+
+def test_the_command_says_a_bad_target_without_a_traceback_and_changes_nothing(tmp_path):
+    _project(tmp_path)
+    before = sorted(path.name for path in tmp_path.rglob("*"))
+    result = CliRunner().invoke(command, ["-p", str(tmp_path), "--to", "1.10.15"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "error: Airflow 1.10.15 is not in the MWAA catalog" in result.output
+    assert "hint: choose one of" in result.output
+    as_json = CliRunner().invoke(command, ["-p", str(tmp_path), "--to", "2.10.3",
+                                           "--format", "json"])
+    assert json.loads(as_json.output)["error"]["type"] == "UpgradeTargetError"
+    assert sorted(path.name for path in tmp_path.rglob("*")) == before
+
+
+def _resolution(text, returncode=0):
+    return subprocess.CompletedProcess([], returncode, stdout=text, stderr="")
+
+
+def test_the_dependency_table_names_what_moves_and_the_pin_that_decides(tmp_path,
+                                                                       monkeypatch):
+    project = _project(tmp_path, requirements_text="requests\nboto3==1.30.0\nhumanize\n")
+    target = catalog.get_version("3.3.1")
+    boto3 = requirements.pinned(catalog.constraints_text(
+        target, tmp_path / "constraints")[0])["boto3"]
+    monkeypatch.setattr(requirements, "resolve", lambda *args, **kwargs: _resolution(
+        "requests==2.31.0\nboto3==1.30.0\nhumanize==4.9.0\n"))
+    details = {"requirements": {"requests": "2.32.3", "humanize": "4.9.0"}}
+    rows = {row.package: row for row in upgrade.dependencies(project, target, details)}
+    assert rows["requests"].status == "moves" and rows["requests"].target == "2.32.3"
+    assert rows["humanize"].status == "unchanged"
+    assert rows["boto3"].status == "no longer resolves"
+    assert rows["boto3"].decides == f"constraints-3.3.1 pins boto3=={boto3}"
+
+
+def test_a_line_the_failure_names_fails_and_the_others_are_not_blamed(tmp_path,
+                                                                     monkeypatch):
+    project = _project(tmp_path, requirements_text="requests\nsome-lib>=9\n")
+    monkeypatch.setattr(requirements, "resolve", lambda *a, **k: _resolution("", 1))
+    rows = upgrade.dependencies(project, catalog.get_version("3.3.1"), {}, failing={2})
+    assert [row.status for row in rows] == ["not resolved (another line fails)",
+                                            "no longer resolves"]
+
+
+def test_the_report_is_validate_s_for_the_target_ordered_by_severity(tmp_path, monkeypatch):
+    project = _project(tmp_path)
+    seen = {}
+
+    def fake_validate(moved, only, report):
+        seen["version"] = moved.airflow_version
+        dags = CheckResult("dags")
+        dags.add("info", "checked")
+        dags.add("warning", "AIR311: moved", file="dags/a.py", line=2)
+        dags.add("error", "AIR301: removed", file="dags/a.py", line=9)
+        return Report(str(moved.root), moved.airflow_version, [dags])
+
+    monkeypatch.setattr(runner, "validate", fake_validate)
+    outcome = upgrade.upgrade_check(project, "3.0.6")
+    assert seen["version"] == "3.0.6" and project.airflow_version == "2.11.0"
+    assert [f.severity for f in outcome.findings] == ["error", "warning", "info"]
+    data = outcome.to_dict()
+    assert data["command"] == "upgrade-check" and data["from_airflow_version"] == "2.11.0"
+    assert '<testsuite name="mwaa-kit upgrade-check"' in outcome.junit_xml()
