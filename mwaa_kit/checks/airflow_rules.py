@@ -10,7 +10,8 @@ How bad a rule's finding is depends on the target version:
 - AIR301/302/303 (removed, moved to a provider, signature changed in 3.0): the DAG fails
   on 3.x, an error there; on 2.x a removal is a warning (it still works, until 3.0) and a
   move or signature change is information (the new home does not exist on 2.x yet).
-- AIR311/312 (still works in 3.x, to be removed): a warning on 3.x, information on 2.x.
+- AIR311/312 (still works in 3.x, to be removed): a warning on 3.x, information on 2.x;
+  an error where `deprecations` knows a later 3.x removed the name after all.
 - AIR321 (moved in 3.1): a warning from 3.1 on, information before.
 """
 
@@ -77,9 +78,14 @@ def add_findings(root: Path, diagnostics: list[dict], version: catalog.AirflowVe
         names = _QUOTED.findall(item["message"])
         hint = fix or deprecations.replacement(names[0] if names else "") or (
             f"see {item['url']}" if item.get("url") else None)
-        result.add(severity(rule, version), f"{rule}: {item['message']}",
-                   file=relative(root, item["filename"]), line=item["location"]["row"],
-                   hint=hint, code=f"{result.name}.{rule}")
+        level, message = severity(rule, version), f"{rule}: {item['message']}"
+        gone = deprecations.removed_in(names[0]) if names else None
+        if gone and version.key >= gone:
+            level = "error"
+            message += (f" (and gone from Airflow {'.'.join(map(str, gone))} on: the import "
+                        "fails)")
+        result.add(level, message, file=relative(root, item["filename"]),
+                   line=item["location"]["row"], hint=hint, code=f"{result.name}.{rule}")
 
 
 def flagged_modules(result: CheckResult, file: str) -> set[str]:

@@ -1,10 +1,14 @@
-"""What replaces an Airflow 2 name that ruff's Airflow rules flag without a fix.
+"""What ruff's Airflow rules do not know about the names they flag.
 
 ruff (mwaa_kit.checks.airflow_rules) knows every removal, move and signature change of
-Airflow 3 and, for most, the new name. For these it reports the removal only, because
-the replacement is not a rename: days_ago (a fixed start date), SubDagOperator (task
-groups), airflow.contrib (the providers), provide_context (no longer needed), and the
-SLA arguments (deadline alerts).
+Airflow 3 and, for most, the new name. Two things it does not:
+
+- the replacement, where it is not a rename, so ruff reports the removal only:
+  days_ago (a fixed start date), SubDagOperator (task groups), airflow.contrib (the
+  providers), provide_context (no longer needed) and the SLA arguments (deadline alerts);
+- modules it calls "still working in Airflow 3.0" (AIR311) that later 3.x versions
+  removed: airflow.datasets and airflow.timetables.datasets import in MWAA's 3.0.6
+  virtualenv and fail with ModuleNotFoundError in its 3.2.1 and 3.3.1 ones.
 """
 
 from __future__ import annotations
@@ -31,3 +35,12 @@ def replacement(name: str) -> str | None:
     found = REPLACEMENTS.get(name) or next(
         (use for prefix, use in PREFIXES.items() if name.startswith(prefix)), None)
     return f"use {found}" if found and not found.startswith("remove") else found
+
+
+REMOVED_LATER = {"airflow.datasets": (3, 2), "airflow.timetables.datasets": (3, 2)}
+
+
+def removed_in(name: str) -> tuple[int, ...] | None:
+    """The Airflow version that removed `name`, for names ruff says still work."""
+    return next((version for module, version in REMOVED_LATER.items()
+                 if name == module or name.startswith(module + ".")), None)

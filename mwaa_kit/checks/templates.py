@@ -89,19 +89,23 @@ def check(root: Path, folder: Path, version: catalog.AirflowVersion, result: Che
     plugin_template_fields() of the project."""
     level = "error" if version.major >= 3 else "warning"
     for path in _python_files(folder):
-        for file, line, key in _uses(path, fields):
+        for file, line, key, used_at in _uses(path, fields):
+            template = "template" if file == path else \
+                f"template file, rendered by the operator at {relative(root, path)}:{used_at},"
             if version.major >= 3:
-                what = (f"template reads '{key}', which Airflow 3 removed from the context: "
+                what = (f"{template} reads '{key}', which Airflow 3 removed from the context: "
                         f"the task fails with \"'{key}' is undefined\"")
             else:
-                what = (f"template reads '{key}': deprecated, and removed from the context "
+                what = (f"{template} reads '{key}': deprecated, and removed from the context "
                         "in Airflow 3.0")
             result.add(level, what, file=relative(root, file), line=line,
                        code=f"{result.name}.removed_context_key",
                        hint=f"use {REMOVED_KEYS[key]}")
 
 
-def _uses(path: Path, fields: dict[str, tuple[str, ...]]) -> Iterator[tuple[Path, int, str]]:
+def _uses(path: Path, fields: dict[str, tuple[str, ...]]
+          ) -> Iterator[tuple[Path, int, str, int]]:
+    """(file, line, removed key, line of the literal in `path`) for each use."""
     tree = _parse(path)
     for node in ast.walk(tree) if tree else ():
         if not isinstance(node, ast.Call):
@@ -118,15 +122,16 @@ def _uses(path: Path, fields: dict[str, tuple[str, ...]]) -> Iterator[tuple[Path
                     yield from _literal_uses(path, literal)
 
 
-def _literal_uses(path: Path, literal: ast.Constant) -> Iterator[tuple[Path, int, str]]:
+def _literal_uses(path: Path, literal: ast.Constant
+                  ) -> Iterator[tuple[Path, int, str, int]]:
     text = literal.value
     for key, line in removed_names(text):
-        yield path, literal.lineno + line - 1, key
+        yield path, literal.lineno + line - 1, key, literal.lineno
     if text.endswith(TEMPLATE_EXTENSIONS) and "\n" not in text:
         template = path.parent / text
         if template.is_file():
             for key, line in removed_names(template.read_text(errors="replace")):
-                yield template, line, key
+                yield template, line, key, literal.lineno
 
 
 def _callee(func: ast.expr) -> str | None:
