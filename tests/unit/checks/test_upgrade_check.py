@@ -99,3 +99,46 @@ def test_the_report_is_validate_s_for_the_target_ordered_by_severity(tmp_path, m
     data = outcome.to_dict()
     assert data["command"] == "upgrade-check" and data["from_airflow_version"] == "2.11.0"
     assert '<testsuite name="mwaa-kit upgrade-check"' in outcome.junit_xml()
+
+
+def test_the_command_runs_validate_s_checks_for_the_target_and_changes_nothing(tmp_path,
+                                                                              monkeypatch):
+    """Without Airflow (the scratch environment cannot be prepared): the target's
+    managed options, ruff's rules and the templates still fail the move."""
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "old.py").write_text(
+        "from airflow.operators.bash import BashOperator\n"
+        "from airflow.utils.dates import days_ago\n"
+        "BashOperator(task_id='b', bash_command='echo {{ execution_date }}',\n"
+        "             start_date=days_ago(1))\n")
+    _project(tmp_path, requirements_text="humanize\n")
+    with (tmp_path / "mwaa-kit.toml").open("a") as config:
+        config.write('\n[airflow_config]\n"logging.colored_console_log" = "False"\n')
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    monkeypatch.setattr(requirements, "resolve",
+                        lambda *a, **k: _resolution("humanize==4.9.0\n"))
+
+    def no_python(*args, **kwargs):
+        raise runner.PythonNotFoundError("no Python 3.12 here")
+
+    monkeypatch.setattr(runner, "prepare_scratch", no_python)
+    junit = tmp_path / "out" / "upgrade.xml"
+    result = CliRunner().invoke(command, ["-p", str(tmp_path), "--to", "3.3.1", "-q",
+                                          "--format", "json", "--junit-xml", str(junit)])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    findings = {(f["code"], f["location"]) for c in data["checks"] for f in c["findings"]
+                if f["severity"] == "error"}
+    assert findings == {("config.refused_option", "mwaa-kit.toml"),
+                        ("dags.AIR301", "dags/old.py:4"),
+                        ("dags.removed_context_key", "dags/old.py:3")}
+    requirements_check = next(c for c in data["checks"] if c["name"] == "requirements")
+    assert requirements_check["details"]["dependencies"][0]["status"] == "unchanged"
+    assert 'name="mwaa-kit upgrade-check"' in junit.read_text()
+    junit.unlink()
+    junit.parent.rmdir()
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} \
+        == before
+    table = CliRunner().invoke(command, ["-p", str(tmp_path), "--to", "3.3.1", "-q"])
+    assert "requirements.txt: Airflow 2.11.0 -> 3.3.1" in table.output
+    assert "MWAA's Airflow 3.3.1 would fail on this project" in table.output
