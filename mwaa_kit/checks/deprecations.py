@@ -7,8 +7,8 @@ Airflow 3 and, for most, the new name. Two things it does not:
   days_ago (a fixed start date), SubDagOperator (task groups), airflow.contrib (the
   providers), provide_context (no longer needed) and the SLA arguments (deadline alerts);
 - modules it calls "still working in Airflow 3.0" (AIR311) that later 3.x versions
-  removed: airflow.datasets and airflow.timetables.datasets import in MWAA's 3.0.6
-  virtualenv and fail with ModuleNotFoundError in its 3.2.1 and 3.3.1 ones.
+  removed: airflow.datasets and airflow.timetables.datasets import in MWAA's Airflow 3.0
+  virtualenv and fail with ModuleNotFoundError in its 3.2 and 3.3 ones.
 """
 
 from __future__ import annotations

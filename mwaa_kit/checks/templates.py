@@ -88,8 +88,12 @@ def check(root: Path, folder: Path, version: catalog.AirflowVersion, result: Che
     """Add a finding for each removed key a template under `folder` reads. `fields`:
     plugin_template_fields() of the project."""
     level = "error" if version.major >= 3 else "warning"
+    seen = set()  # a template file two operators render is one finding
     for path in _python_files(folder):
         for file, line, key, used_at in _uses(path, fields):
+            if (file, line, key) in seen:
+                continue
+            seen.add((file, line, key))
             template = "template" if file == path else \
                 f"template file, rendered by the operator at {relative(root, path)}:{used_at},"
             if version.major >= 3:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from mwaa_kit import catalog
 from mwaa_kit.checks.upgrade import upgrade_check as run_upgrade_check
 from mwaa_kit.cli.output import friendly_errors, progress, project_option, stdout
 from mwaa_kit.cli.validate import emit
@@ -20,8 +21,8 @@ _STATUS = {"unchanged": "dim", "moves": "yellow", "no longer resolves": "red",
 @click.command("upgrade-check")
 @project_option
 @click.option("--to", "to", required=True, metavar="VERSION",
-              help="The MWAA Airflow version to move to, e.g. 3.3.1 (newer than the "
-                   "project's).")
+              help="The MWAA Airflow version to move to, newer than the project's: one of "
+                   f"{', '.join(catalog.supported_versions())}.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True)
 @click.option("--junit-xml", "junit_xml", type=click.Path(dir_okay=False, path_type=Path),
