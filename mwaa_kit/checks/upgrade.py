@@ -38,8 +38,10 @@ class Dependency:
     :param line: the line's number in requirements.txt.
     :param current: the version it resolves to now (None: it does not resolve now).
     :param target: the version on the target (None: it no longer resolves there).
-    :param decides: the target's pin the line fights, when one does.
-    :param fails: the target's resolution names this line (or its pin) as what fails.
+    :param decides: the target's pin of the package (constraints or essential pins), when
+        it has one and the version changes.
+    :param fails: the line cannot be installed on the target: it fights the target's pin,
+        or the target's resolution names it.
     """
 
     package: str
@@ -51,7 +53,7 @@ class Dependency:
 
     @property
     def status(self) -> str:
-        if self.fails or self.decides:
+        if self.fails:
             return "no longer resolves"
         if self.target is None:
             return "not resolved (another line fails)"
@@ -115,12 +117,14 @@ def dependencies(project: Project, target: catalog.AirflowVersion, details: dict
     for line in lines:
         name = canonicalize_name(line.requirement.name)
         pin = pins.get(name)
-        decides = None
-        if pin and line.requirement.specifier and not line.requirement.specifier.contains(
-                pin[1], prereleases=True):
-            decides = f"{pin[0]} pins {line.requirement.name}=={pin[1]}"
-        rows.append(Dependency(line.requirement.name, line.number, now.get(name),
-                               after.get(name), decides, line.number in failing))
+        fights = bool(pin) and not line.requirement.specifier.contains(pin[1], prereleases=True)
+        # Without a resolution of the target (another line fails), the target's pin of the
+        # package is the version it would get.
+        version = after.get(name) or (pin[1] if pin and not fights and not after else None)
+        decides = f"{pin[0]} pins {line.requirement.name}=={pin[1]}" if pin else None
+        row = Dependency(line.requirement.name, line.number, now.get(name), version,
+                         decides, fights or line.number in failing)
+        rows.append(row if row.status != "unchanged" else dataclasses.replace(row, decides=None))
     return rows
 
 

@@ -66,18 +66,26 @@ def test_the_dependency_table_names_what_moves_and_the_pin_that_decides(tmp_path
     details = {"requirements": {"requests": "2.32.3", "humanize": "4.9.0"}}
     rows = {row.package: row for row in upgrade.dependencies(project, target, details)}
     assert rows["requests"].status == "moves" and rows["requests"].target == "2.32.3"
-    assert rows["humanize"].status == "unchanged"
+    assert rows["humanize"].status == "unchanged" and rows["humanize"].decides is None
     assert rows["boto3"].status == "no longer resolves"
     assert rows["boto3"].decides == f"constraints-3.3.1 pins boto3=={boto3}"
 
 
-def test_a_line_the_failure_names_fails_and_the_others_are_not_blamed(tmp_path,
-                                                                     monkeypatch):
-    project = _project(tmp_path, requirements_text="requests\nsome-lib>=9\n")
-    monkeypatch.setattr(requirements, "resolve", lambda *a, **k: _resolution("", 1))
-    rows = upgrade.dependencies(project, catalog.get_version("3.3.1"), {}, failing={2})
-    assert [row.status for row in rows] == ["not resolved (another line fails)",
-                                            "no longer resolves"]
+def test_without_a_target_resolution_the_target_pin_says_where_a_line_moves(tmp_path,
+                                                                          monkeypatch):
+    project = _project(tmp_path, requirements_text="humanize\nsome-lib>=9\nboto3==1.30.0\n")
+    target = catalog.get_version("3.3.1")
+    humanize = requirements.pinned(catalog.constraints_text(
+        target, tmp_path / "constraints")[0])["humanize"]
+    monkeypatch.setattr(requirements, "resolve", lambda *a, **k: _resolution(
+        "humanize==1.0.0\nsome-lib==9.1\n"))
+    rows = upgrade.dependencies(project, target, {}, failing={2})
+    assert [(row.package, row.status) for row in rows] == [
+        ("humanize", "moves"), ("some-lib", "no longer resolves"),
+        ("boto3", "no longer resolves")]
+    assert rows[0].target == humanize
+    assert rows[0].decides == f"constraints-3.3.1 pins humanize=={humanize}"
+    assert rows[1].decides is None  # the target does not pin it: uv's reason says why
 
 
 def test_the_report_is_validate_s_for_the_target_ordered_by_severity(tmp_path, monkeypatch):
