@@ -74,6 +74,8 @@ def add_findings(root: Path, diagnostics: list[dict], version: catalog.AirflowVe
     """One finding per diagnostic, `file:line`, ruff's fix (or the table's) as the hint."""
     for item in diagnostics:
         rule = item["code"]
+        if rule not in RULES:  # a syntax error: the DAG import reports it, with its line
+            continue
         fix = (item.get("fix") or {}).get("message")
         names = _QUOTED.findall(item["message"])
         hint = fix or deprecations.replacement(names[0] if names else "") or (

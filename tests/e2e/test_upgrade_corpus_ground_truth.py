@@ -25,7 +25,7 @@ IMPORT_BREAKS = {file for file, (code, _, _) in BREAKS.items()
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
-    """file -> the import errors of the real parse and plugin import."""
+    """(file -> the import errors of the real parse and plugin import, the project)."""
     root = tmp_path_factory.mktemp("upgrade-corpus")
     shutil.copytree(CORPUS / "dags", root / "dags")
     shutil.copytree(CORPUS / "plugins", root / "plugins")
@@ -42,16 +42,23 @@ def imported(tmp_path_factory):
               for entry in parsed["files"] if entry["errors"]}
     for finding in plugin_result.errors:
         failed.setdefault(finding.file, []).append(finding.message)
-    return failed
+    return failed, root
+
+
+def test_the_import_leaves_the_project_s_files_alone(imported):
+    _, root = imported
+    assert sorted(path.relative_to(root) for path in root.rglob("__pycache__")) == []
 
 
 def test_every_file_that_fails_to_import_is_flagged(imported):
+    imported, _ = imported
     flagged = static_errors(TARGET)
     assert set(imported) - set(flagged) == set(), imported
     assert set(imported) >= IMPORT_BREAKS, IMPORT_BREAKS - set(imported)
 
 
 def test_files_fine_on_both_and_those_only_warned_about_import(imported):
+    imported, _ = imported
     still_work = set(FINE) | set(WARNS)
     assert not still_work & set(imported), {file: imported[file] for file in still_work
                                             if file in imported}

@@ -78,6 +78,12 @@ def test_removed_dag_arguments_are_errors_with_the_new_argument(tmp_path):
     assert "max_active_tasks" in found["concurrency"].hint
 
 
+def test_a_syntax_error_is_left_to_the_import_check(tmp_path):
+    result = _ruff_findings(tmp_path, "from airflow.utils.dates import days_ago\n"
+                            "with DAG('d', start_date=days_ago(1))\n    pass\n", V3)
+    assert result.findings == []
+
+
 def test_top_level_calls_are_found_and_calls_in_functions_are_not(tmp_path):
     parser = _parser()
     source = tmp_path / "d.py"
