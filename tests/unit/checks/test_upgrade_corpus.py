@@ -108,3 +108,16 @@ def test_a_file_that_still_works_is_warned_about_not_flagged(target, file):
 
 def test_on_a_2_x_target_nothing_is_an_error():
     assert static_errors("2.10.3") == {}
+
+
+@pytest.mark.parametrize("version", catalog.supported_versions())
+@pytest.mark.parametrize("project", ["", "mwaa_kit/scaffold"])
+def test_the_example_project_and_the_scaffold_have_no_finding(project, version):
+    root = CORPUS.parents[2] / project
+    target = catalog.get_version(version)
+    fields = templates.plugin_template_fields(root / "plugins")
+    for name in ("dags", "plugins"):
+        result = CheckResult(name)
+        airflow_rules.check(root, root / name, target, result)
+        templates.check(root, root / name, target, result, fields)
+        assert result.findings == [], (project or "example", version)
