@@ -143,8 +143,13 @@ class AirflowVersion:
                 *self.preinstalled_providers)
 
     @property
+    def key(self) -> tuple[int, ...]:
+        """The version as numbers, for comparisons: (3, 1) <= version.key."""
+        return _version_key(self.airflow_version)
+
+    @property
     def major(self) -> int:
-        return _version_key(self.airflow_version)[0]
+        return self.key[0]
 
     @property
     def execution_env(self) -> str:

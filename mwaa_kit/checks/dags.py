@@ -14,8 +14,8 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from mwaa_kit.checks import deprecations, import_errors
-from mwaa_kit.checks.findings import CheckResult
+from mwaa_kit.checks import airflow_rules, import_errors
+from mwaa_kit.checks.findings import CheckResult, relative
 from mwaa_kit.checks.scratch import Scratch, processes
 
 DEFAULT_PARSE_BUDGET = 5.0  # seconds: above this a file parses slowly enough to warn
@@ -30,15 +30,6 @@ _CALL_ADVICE = {
 }
 
 
-def relative(project_root: Path, path: str | None) -> str | None:
-    if not path:
-        return path
-    try:
-        return str(Path(path).resolve().relative_to(project_root))
-    except ValueError:
-        return path
-
-
 def run(scratch: Scratch, result: CheckResult, parse_budget: float = DEFAULT_PARSE_BUDGET,
         workers: int | None = None) -> dict:
     """Parse the project's DAGs; add findings to `result`; return the raw parse report."""
@@ -47,7 +38,6 @@ def run(scratch: Scratch, result: CheckResult, parse_budget: float = DEFAULT_PAR
     request.write_text(json.dumps({
         "dags_folder": str(project.dags_dir),
         "processes": workers or processes(),
-        "rules": deprecations.rules_for(project.version),
     }))
     parsed = scratch.run_script("parse_dags.py", str(request))
     add_findings(project.root, parsed, result, parse_budget, installed=_installed(project),
@@ -80,12 +70,11 @@ def add_findings(root: Path, parsed: dict, result: CheckResult, parse_budget: fl
     dag_count = 0
     for entry in parsed["files"]:
         file = relative(root, entry["file"])
-        # A line the deprecation rules explain (a removed import or argument) is one cause:
-        # its finding says what replaces it, the import error it raises would repeat it.
-        explained = {item["line"] for item in entry["static"]
-                     if item["kind"] in ("deprecated_import", "removed_argument")}
+        # A name ruff's Airflow rules flagged (a removed or moved import) is one cause: its
+        # finding says what replaces it, the import error it raises would repeat it.
+        explained = airflow_rules.flagged_modules(result, file)
         for error in entry["errors"]:
-            if error["kind"] == "import_error" and error.get("line") in explained:
+            if error["kind"] == "import_error" and _explained(error, explained):
                 continue
             _import_error(root, result, file, error, limit, installed, airflow_version)
         if entry["seconds"] > limit and not any(e["kind"] == "timeout" for e in entry["errors"]):
@@ -110,7 +99,7 @@ def add_findings(root: Path, parsed: dict, result: CheckResult, parse_budget: fl
                            file=file, code="dags.duplicate_dag_id",
                            hint="rename one of the DAGs")
         _parse_time_calls(result, file, entry)
-        _deprecations(result, file, entry)
+        _deprecation_warnings(result, file, entry)
     result.details.update({
         "files": len(parsed["files"]),
         "dags": dag_count,
@@ -162,15 +151,17 @@ def _parse_time_calls(result: CheckResult, file: str, entry: dict) -> None:
                    code=f"dags.parse_time_{call['kind']}", hint=hint)
 
 
-def _deprecations(result: CheckResult, file: str, entry: dict) -> None:
-    lines = set()
-    for item in entry["static"]:
-        if item["kind"] in ("deprecated_import", "removed_argument"):
-            lines.add(item["line"])
-            what = "import of" if item["kind"] == "deprecated_import" else "DAG argument"
-            result.add(item["severity"], f"{what} {item['name']}: {item['message']}",
-                       file=file, line=item["line"], code=f"dags.{item['kind']}",
-                       hint=item.get("hint"))
+def _explained(error: dict, flagged: set[str]) -> bool:
+    imported = import_errors.summarize(error["message"]).module
+    return bool(imported) and any(name == imported or name.startswith(imported + ".")
+                                  for name in flagged)
+
+
+def _deprecation_warnings(result: CheckResult, file: str, entry: dict) -> None:
+    """Airflow's own DeprecationWarnings while the file imported, unless ruff's rules
+    already flagged that line."""
+    lines = {finding.line for finding in result.findings
+             if finding.file == file and (finding.code or "").split(".")[-1].startswith("AIR")}
     for text in entry["warnings"]:
         match = re.match(r"(.*?):(\d+): ([\w.]+): (.*)", text, re.S)
         if not match:

@@ -1,105 +1,46 @@
-"""Imports and DAG arguments that Airflow deprecated or removed, as data.
+"""What ruff's Airflow rules do not know about the names they flag.
 
-A rule applies from the Airflow version where the thing was deprecated (a warning: it
-still works, with a DeprecationWarning) or removed (an error: the DAG no longer imports,
-or the argument is refused). The DAG check sends the rules of the project's version to
-the parser, which matches them against each file's syntax tree.
+ruff (mwaa_kit.checks.airflow_rules) knows every removal, move and signature change of
+Airflow 3 and, for most, the new name. Two things it does not:
+
+- the replacement, where it is not a rename, so ruff reports the removal only:
+  days_ago (a fixed start date), SubDagOperator (task groups), airflow.contrib (the
+  providers), provide_context (no longer needed) and the SLA arguments (deadline alerts);
+- modules it calls "still working in Airflow 3.0" (AIR311) that later 3.x versions
+  removed: airflow.datasets and airflow.timetables.datasets import in MWAA's Airflow 3.0
+  virtualenv and fail with ModuleNotFoundError in its 3.2 and 3.3 ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+_SLA = "remove it: SLAs are gone in Airflow 3; use deadline alerts (3.1+) or callbacks"
 
-from mwaa_kit import catalog
-
-
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
-@dataclass(frozen=True)
-class ImportRule:
-    module: str
-    name: str | None
-    use_instead: str
-    deprecated_in: str | None = None
-    removed_in: str | None = None
-
-
-@dataclass(frozen=True)
-class ArgumentRule:
-    argument: str
-    use_instead: str
-    deprecated_in: str | None = None
-    removed_in: str | None = None
+REPLACEMENTS = {
+    "airflow.utils.dates.days_ago": "a fixed start_date, e.g. start_date=datetime(2024, 1, 1)",
+    "airflow.operators.subdag.SubDagOperator": "a TaskGroup (airflow.sdk.TaskGroup)",
+    "provide_context": "remove it: Airflow 3 passes the context to every callable that "
+                       "takes **context",
+    "sla": _SLA,
+    "sla_miss_callback": _SLA,
+}
+# Prefixes: a module ruff names, whose replacement depends on what was imported.
+PREFIXES = {
+    "airflow.contrib.": "the same class from its apache-airflow-providers-* package "
+                        "(airflow.providers.*)",
+}
 
 
-_STANDARD = "airflow.providers.standard"
-IMPORT_RULES: tuple[ImportRule, ...] = (
-    ImportRule("airflow.utils.dates", "days_ago",
-               "a fixed start_date, e.g. start_date=datetime(2024, 1, 1)", "2.3", "3.0"),
-    ImportRule("airflow.operators.dummy", None,
-               f"EmptyOperator ({_STANDARD}.operators.empty on 3.x, airflow.operators.empty "
-               "on 2.x)", "2.4", "3.0"),
-    ImportRule("airflow.operators.dummy_operator", None, "EmptyOperator", "2.0", "3.0"),
-    ImportRule("airflow.operators.bash_operator", None, "airflow.operators.bash", "2.0", "3.0"),
-    ImportRule("airflow.operators.python_operator", None, "airflow.operators.python",
-               "2.0", "3.0"),
-    ImportRule("airflow.operators.subdag", None, "TaskGroup (airflow.sdk.TaskGroup on 3.x)",
-               "2.0", "3.0"),
-    ImportRule("airflow.contrib", None, "the matching apache-airflow-providers-* package",
-               "2.0", "3.0"),
-    ImportRule("airflow.operators.bash", None, f"{_STANDARD}.operators.bash", "3.0"),
-    ImportRule("airflow.operators.python", None, f"{_STANDARD}.operators.python", "3.0"),
-    ImportRule("airflow.operators.empty", None, f"{_STANDARD}.operators.empty", "3.0"),
-    ImportRule("airflow.operators.trigger_dagrun", None,
-               f"{_STANDARD}.operators.trigger_dagrun", "3.0"),
-    ImportRule("airflow.operators.branch", None, f"{_STANDARD}.operators.branch", "3.0"),
-    ImportRule("airflow.operators.datetime", None, f"{_STANDARD}.operators.datetime", "3.0"),
-    ImportRule("airflow.operators.latest_only", None, f"{_STANDARD}.operators.latest_only",
-               "3.0"),
-    ImportRule("airflow.operators.weekday", None, f"{_STANDARD}.operators.weekday", "3.0"),
-    ImportRule("airflow.sensors.external_task", None, f"{_STANDARD}.sensors.external_task",
-               "3.0"),
-    ImportRule("airflow.sensors.time_delta", None, f"{_STANDARD}.sensors.time_delta", "3.0"),
-    ImportRule("airflow.sensors.filesystem", None, f"{_STANDARD}.sensors.filesystem", "3.0"),
-    ImportRule("airflow.sensors.bash", None, f"{_STANDARD}.sensors.bash", "3.0"),
-    ImportRule("airflow.sensors.python", None, f"{_STANDARD}.sensors.python", "3.0"),
-    ImportRule("airflow.sensors.date_time", None, f"{_STANDARD}.sensors.date_time", "3.0"),
-    ImportRule("airflow.sensors.weekday", None, f"{_STANDARD}.sensors.weekday", "3.0"),
-    ImportRule("airflow.datasets", None, "airflow.sdk.Asset (datasets are assets in 3.x)",
-               "3.0"),
-)
-
-ARGUMENT_RULES: tuple[ArgumentRule, ...] = (
-    ArgumentRule("schedule_interval", "schedule=", "2.4", "3.0"),
-    ArgumentRule("timetable", "schedule=", "2.4", "3.0"),
-    ArgumentRule("concurrency", "max_active_tasks=", "2.2", "3.0"),
-    ArgumentRule("sla_miss_callback", "deadline alerts or task-level callbacks", None, "3.0"),
-)
+def replacement(name: str) -> str | None:
+    """`use ...` for a name ruff quoted, or None when the table does not know it."""
+    found = REPLACEMENTS.get(name) or next(
+        (use for prefix, use in PREFIXES.items() if name.startswith(prefix)), None)
+    return f"use {found}" if found and not found.startswith("remove") else found
 
 
-def _severity(airflow_version: str, deprecated_in: str | None, removed_in: str | None):
-    version = _key(airflow_version)
-    if removed_in and version >= _key(removed_in):
-        return "error", f"removed in Airflow {removed_in}"
-    if deprecated_in and version >= _key(deprecated_in):
-        return "warning", f"deprecated since Airflow {deprecated_in}"
-    return None, None
+REMOVED_LATER = {"airflow.datasets": (3, 2), "airflow.timetables.datasets": (3, 2)}
 
 
-def rules_for(version: catalog.AirflowVersion) -> dict[str, list[dict]]:
-    """The rules that apply to `version`, in the parser's request format."""
-    imports = []
-    for rule in IMPORT_RULES:
-        severity, why = _severity(version.airflow_version, rule.deprecated_in, rule.removed_in)
-        if severity:
-            imports.append({"module": rule.module, "name": rule.name, "severity": severity,
-                            "message": why, "hint": f"use {rule.use_instead}"})
-    arguments = []
-    for rule in ARGUMENT_RULES:
-        severity, why = _severity(version.airflow_version, rule.deprecated_in, rule.removed_in)
-        if severity:
-            arguments.append({"argument": rule.argument, "severity": severity,
-                              "message": why, "hint": f"use {rule.use_instead}"})
-    return {"imports": imports, "dag_arguments": arguments}
+def removed_in(name: str) -> tuple[int, ...] | None:
+    """The Airflow version that removed `name`, for names ruff says still work."""
+    return next((version for module, version in REMOVED_LATER.items()
+                 if name == module or name.startswith(module + ".")), None)

@@ -1,4 +1,5 @@
-"""What a check found, and the report of a whole `mwaa-kit validate` run.
+"""What a check found, and the report of a whole `mwaa-kit validate` (or `upgrade-check`)
+run.
 
 Every finding names the check, how bad it is (error: MWAA would fail; warning: it would
 work, badly or not for long; info: what was checked), the file and line when there is
@@ -71,9 +72,20 @@ class CheckResult:
 
 @dataclass
 class Report:
+    """The findings of one run of `validate` or `upgrade-check`.
+
+    :param project: the project folder.
+    :param airflow_version: the version checked against (upgrade-check: the target).
+    :param results: one per check, in the order they ran.
+    :param command: the command that made the report, named in its JUnit suite.
+    :param from_version: upgrade-check's starting version; None for validate.
+    """
+
     project: str
     airflow_version: str
     results: list[CheckResult] = field(default_factory=list)
+    command: str = "validate"
+    from_version: str | None = None
 
     @property
     def findings(self) -> list[Finding]:
@@ -86,6 +98,8 @@ class Report:
     def to_dict(self) -> dict:
         return {
             "project": self.project,
+            "command": self.command,
+            **({"from_airflow_version": self.from_version} if self.from_version else {}),
             "airflow_version": self.airflow_version,
             "ok": self.ok,
             "errors": sum(len(result.errors) for result in self.results),
@@ -101,7 +115,7 @@ class Report:
     def junit_xml(self) -> str:
         """One test suite, one test case per check; each error a failure of its check."""
         suite = ElementTree.Element(
-            "testsuite", name="mwaa-kit validate", tests=str(len(self.results)),
+            "testsuite", name=f"mwaa-kit {self.command}", tests=str(len(self.results)),
             failures=str(sum(1 for result in self.results if result.errors)),
             skipped=str(sum(1 for result in self.results
                             if result.skipped and not result.errors)),
@@ -109,7 +123,8 @@ class Report:
         )
         for result in self.results:
             case = ElementTree.SubElement(
-                suite, "testcase", classname=f"mwaa_kit.validate.{self.airflow_version}",
+                suite, "testcase",
+                classname=f"mwaa_kit.{self.command.replace('-', '_')}.{self.airflow_version}",
                 name=result.name, time=f"{result.seconds:.3f}",
             )
             if result.errors:
@@ -129,6 +144,16 @@ class Report:
     def write_junit(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.junit_xml())
+
+
+def relative(project_root: Path, path: str | Path | None) -> str | None:
+    """`path` as findings name it: relative to the project when it is inside it."""
+    if not path:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(project_root.resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _plain(finding: Finding) -> str:

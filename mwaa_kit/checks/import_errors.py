@@ -36,6 +36,16 @@ class ImportFailure:
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}" if self.message else self.kind
 
+    @property
+    def module(self) -> str | None:
+        """The module that is missing, or that lacks the name imported from it."""
+        missing = re.search(r"No module named '([^']+)'", self.message)
+        moved = re.search(r"cannot import name '[^']+' from '([^']+)'", self.message)
+        module = missing.group(1) if missing else moved.group(1) if moved else None
+        if missing and self.imported and self.imported.startswith(module + "."):
+            return self.imported  # Python names the first missing package only
+        return module
+
 
 def summarize(traceback_text: str) -> ImportFailure:
     """The last exception of a formatted traceback, its continuation lines kept."""
@@ -77,9 +87,7 @@ def hint(failure: ImportFailure, installed: Iterable[str], airflow_version: str,
     installed = {name.lower().replace("_", "-") for name in installed}
     missing = re.search(r"No module named '([^']+)'", failure.message)
     moved = re.search(r"cannot import name '([^']+)' from '([^']+)'", failure.message)
-    module = missing.group(1) if missing else moved.group(2) if moved else None
-    if missing and failure.imported and failure.imported.startswith(module + "."):
-        module = failure.imported  # Python names the first missing package only
+    module = failure.module
     if module and module.split(".")[0] == "airflow":
         distribution = provider_distribution(module)
         if distribution is None:

@@ -1,7 +1,9 @@
 """Run the checks of `mwaa-kit validate` in MWAA's order and collect one report.
 
 Order: config (cheap, and refusals block everything on MWAA), startup.sh (MWAA runs it
-first), requirements (a dry-run resolution), plugins, then DAGs. The Airflow-backed parts
+first), requirements (a dry-run resolution), plugins, then DAGs. Plugins and DAGs are
+first read without Airflow (ruff's Airflow rules, the context keys their templates
+read), so that part runs even when the environment cannot be prepared. The Airflow-backed parts
 (plugin imports, unknown options, DAG parsing) share one scratch environment prepared by
 the contract; a part another check found broken is left out of it rather than stopping
 the others.
@@ -14,7 +16,15 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from mwaa_kit.checks import config, dags, plugins, requirements, startup
+from mwaa_kit.checks import (
+    airflow_rules,
+    config,
+    dags,
+    plugins,
+    requirements,
+    startup,
+    templates,
+)
 from mwaa_kit.checks.findings import CHECKS, CheckResult, Report
 from mwaa_kit.checks.scratch import InAirflowError, Scratch, prepare_scratch
 from mwaa_kit.contract.python import PythonNotFoundError
@@ -63,6 +73,14 @@ def validate(
             report("Building plugins.zip")
             zip_ok = timed("plugins", plugins.static, project, Path(build),
                            results["plugins"]) is not None or not project.plugins_dir.is_dir()
+    fields = templates.plugin_template_fields(project.plugins_dir)
+    for name, folder in (("plugins", project.plugins_dir), ("dags", project.dags_dir)):
+        if name in results:
+            report(f"Reading {name}/: ruff's Airflow rules, templates")
+            timed(name, airflow_rules.check, project.root, folder, project.version,
+                  results[name])
+            timed(name, templates.check, project.root, folder, project.version,
+                  results[name], fields)
 
     airflow_checks = [name for name in selected if name in _NEEDS_AIRFLOW]
     if airflow_checks and not requirements_ok:

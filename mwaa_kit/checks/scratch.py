@@ -47,8 +47,10 @@ class Scratch:
     def run_script(self, name: str, *arguments: str, timeout: float = 900) -> dict:
         """Run in_airflow/NAME with the environment's Python; return its JSON report."""
         command = [str(self.prepared.virtualenv.python), str(IN_AIRFLOW / name), *arguments]
+        # The DAG files are the project's own: a check leaves no __pycache__ beside them.
+        env = {**self.env(), "PYTHONDONTWRITEBYTECODE": "1"}
         try:
-            result = subprocess.run(command, env=self.env(), cwd=self.root, capture_output=True,
+            result = subprocess.run(command, env=env, cwd=self.root, capture_output=True,
                                     text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise InAirflowError(f"{name} did not finish in {timeout:.0f} s") from None

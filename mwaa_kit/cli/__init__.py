@@ -18,6 +18,7 @@ _SUBCOMMANDS = {
     "aws": "mwaa_kit.cli.aws:aws",
     "salesforce": "mwaa_kit.cli.salesforce:salesforce",
     "validate": "mwaa_kit.cli.validate:validate",
+    "upgrade-check": "mwaa_kit.cli.upgrade:upgrade_check",
     "test-requirements": "mwaa_kit.cli.validate:test_requirements",
     "test-startup-script": "mwaa_kit.cli.validate:test_startup_script",
     "package": "mwaa_kit.cli.package:package",

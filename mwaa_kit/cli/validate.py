@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from mwaa_kit.checks.findings import SEVERITIES, Report
 from mwaa_kit.checks.install import install_requirements
 from mwaa_kit.checks.runner import validate as run_checks
 from mwaa_kit.checks.startup import run_script
@@ -55,6 +56,13 @@ def validate(project_dir, only, output_format, junit_xml, parse_budget, show_inf
     with progress(f"Validating against MWAA's Airflow {project.airflow_version}",
                   quiet or output_format == "json") as report:
         outcome = run_checks(project, only or CHECK_NAMES, report, parse_budget=parse_budget)
+    emit(outcome, output_format, junit_xml, show_info)
+
+
+def emit(outcome: Report, output_format: str, junit_xml: Path | None,
+         show_info: bool) -> None:
+    """Write a report of validate or upgrade-check: JUnit XML if asked, JSON or tables
+    on stdout; exit 1 when it has errors."""
     if junit_xml:
         outcome.write_junit(junit_xml)
     if output_format == "json":
@@ -65,10 +73,13 @@ def validate(project_dir, only, output_format, junit_xml, parse_budget, show_inf
         sys.exit(1)
 
 
-def _print_report(outcome, show_info: bool) -> None:
-    findings = [f for f in outcome.findings if show_info or f.severity != "info"]
+def _print_report(outcome: Report, show_info: bool) -> None:
+    findings = sorted((f for f in outcome.findings if show_info or f.severity != "info"),
+                      key=lambda finding: SEVERITIES.index(finding.severity))
     if findings:
-        table = Table(title=f"mwaa-kit validate · Airflow {outcome.airflow_version}",
+        since = f" from {outcome.from_version}" if outcome.from_version else ""
+        table = Table(title=f"mwaa-kit {outcome.command} · Airflow "
+                            f"{outcome.airflow_version}{since}",
                       show_lines=False, expand=False)
         table.add_column("check")
         table.add_column("severity")
@@ -93,11 +104,12 @@ def _print_report(outcome, show_info: bool) -> None:
                         str(len(result.errors)), str(len(result.warnings)),
                         f"{result.seconds:.1f}", note)
     stdout.print(summary)
+    mwaa = f"MWAA's Airflow {outcome.airflow_version}" if outcome.from_version else "MWAA"
     if outcome.ok:
-        stdout.print("[green]✓[/] MWAA would accept this project")
+        stdout.print(f"[green]✓[/] {mwaa} would accept this project")
     else:
         errors = sum(len(result.errors) for result in outcome.results)
-        stdout.print(f"[red]✗[/] {errors} error(s): MWAA would fail on this project")
+        stdout.print(f"[red]✗[/] {errors} error(s): {mwaa} would fail on this project")
 
 
 def _note(result) -> str:

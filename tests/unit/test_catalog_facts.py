@@ -212,6 +212,11 @@ def check_webserver_component(v: catalog.AirflowVersion) -> None:
     assert v.components["webserver"][0][1] == v.webserver_component
 
 
+def check_key(v: catalog.AirflowVersion) -> None:
+    assert v.key == tuple(int(part) for part in v.airflow_version.split("."))
+    assert v.key[0] == v.major
+
+
 def check_major(v: catalog.AirflowVersion) -> None:
     assert v.major == int(v.airflow_version.split(".")[0])
     # the facts the runtimes key by major version come from mwaa.toml's [majors.N]

@@ -8,9 +8,8 @@ across cores and one file never sees the DAGs of another (as in Airflow 3's proc
 
 Usage: python parse_dags.py REQUEST.json  -> one line "MWAA_KIT_JSON:{...}" on stdout.
 
-REQUEST: {"dags_folder": str, "processes": int, "rules": {"imports": [...],
-"dag_arguments": [...]}}. Each import rule is {"module", "name" (or null), "severity",
-"message"}; each dag_arguments rule is {"argument", "severity", "message"}.
+REQUEST: {"dags_folder": str, "processes": int}. Removed imports and arguments are not
+looked for here: ruff's Airflow rules find them, in the kit (checks/airflow_rules.py).
 """
 
 import ast
@@ -46,7 +45,7 @@ _calls = []  # (kind, detail, line) recorded by the patches while one file parse
 _current_file = None
 
 
-# --------------------------------------------------------------------- static rules
+# -------------------------------------------------------------- top-level calls
 def _dotted(node):
     parts = []
     while isinstance(node, ast.Attribute):
@@ -113,48 +112,7 @@ def _aliases(tree):
     return aliases
 
 
-def _import_findings(tree, rules):
-    found = []
-    for node in ast.walk(tree):
-        names = []
-        if isinstance(node, ast.Import):
-            names = [(alias.name, None) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [(node.module, alias.name) for alias in node.names]
-        for module, name in names:
-            candidates = [module] + ([f"{module}.{name}"] if name else [])
-            for rule in rules:
-                if rule.get("name"):
-                    hit = module == rule["module"] and name == rule["name"]
-                    shown = f"{module}.{name}"
-                else:
-                    shown = next((c for c in candidates if c == rule["module"]
-                                  or c.startswith(rule["module"] + ".")), None)
-                    hit = shown is not None
-                if hit:
-                    found.append({"kind": "deprecated_import", "severity": rule["severity"],
-                                  "line": node.lineno, "name": shown,
-                                  "message": rule["message"], "hint": rule.get("hint")})
-                    break
-    return found
-
-
-def _argument_findings(tree, rules):
-    found = []
-    wanted = {rule["argument"]: rule for rule in rules}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and (_dotted(node.func) or "").rsplit(".", 1)[-1] in {
-                "DAG", "dag"}:
-            for keyword in node.keywords:
-                rule = wanted.get(keyword.arg)
-                if rule:
-                    found.append({"kind": "removed_argument", "severity": rule["severity"],
-                                  "line": keyword.value.lineno, "name": keyword.arg,
-                                  "message": rule["message"], "hint": rule.get("hint")})
-    return found
-
-
-def static_findings(path, rules):
+def static_findings(path):
     try:
         with open(path, "rb") as stream:
             tree = ast.parse(stream.read(), filename=path)
@@ -162,11 +120,8 @@ def static_findings(path, rules):
         return []  # the import reports it, with its line
     top = _TopLevel(_aliases(tree))
     top.visit(tree)
-    found = [{"kind": kind, "severity": "warning", "line": line, "name": name}
-             for kind, name, line in top.found]
-    found += _import_findings(tree, rules.get("imports", []))
-    found += _argument_findings(tree, rules.get("dag_arguments", []))
-    return found
+    return [{"kind": kind, "severity": "warning", "line": line, "name": name}
+            for kind, name, line in top.found]
 
 
 # -------------------------------------------------------------------- runtime patches
@@ -269,7 +224,7 @@ def _error_location(text, path):
     return line, deepest
 
 
-def parse_one(path, rules, safe_mode):
+def parse_one(path, safe_mode):
     global _current_file
 
     _bag.dags.clear()
@@ -315,7 +270,7 @@ def parse_one(path, rules, safe_mode):
         "errors": errors,
         "warnings": warnings,
         "calls": [{"kind": k, "name": d, "line": n} for k, d, n in dict.fromkeys(_calls)],
-        "static": static_findings(path, rules),
+        "static": static_findings(path),
     }
 
 
@@ -338,17 +293,15 @@ def main(request_path):
     _install_patches()
     gc.freeze()
     gc.enable()
-    rules = request.get("rules", {})
     processes = max(1, min(int(request.get("processes") or os.cpu_count() or 1), len(files) or 1))
     started = time.perf_counter()
     if processes == 1 or len(files) < 2:
         _init_worker()
-        results = [parse_one(path, rules, safe_mode) for path in files]
+        results = [parse_one(path, safe_mode) for path in files]
     else:
         with ProcessPoolExecutor(processes, mp_context=get_context("fork"),
                                  initializer=_init_worker) as pool:
-            results = list(pool.map(parse_one, files, [rules] * len(files),
-                                    [safe_mode] * len(files)))
+            results = list(pool.map(parse_one, files, [safe_mode] * len(files)))
     print(MARKER + json.dumps({
         "files": results,
         "processes": processes,

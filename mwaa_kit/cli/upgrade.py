@@ -1,0 +1,69 @@
+"""`upgrade-check`: what breaks if the project moves to a newer MWAA version, found
+locally before an environment update does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from mwaa_kit import catalog
+from mwaa_kit.checks.upgrade import upgrade_check as run_upgrade_check
+from mwaa_kit.cli.output import friendly_errors, progress, project_option, stdout
+from mwaa_kit.cli.validate import emit
+from mwaa_kit.project import load_project
+
+_STATUS = {"unchanged": "dim", "moves": "yellow", "no longer resolves": "red",
+           "not resolved (another line fails)": "dim"}
+
+
+@click.command("upgrade-check")
+@project_option
+@click.option("--to", "to", required=True, metavar="VERSION",
+              help="The MWAA Airflow version to move to, newer than the project's: one of "
+                   f"{', '.join(catalog.supported_versions())}.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True)
+@click.option("--junit-xml", "junit_xml", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results as JUnit XML (one test case per check).")
+@click.option("--info", "show_info", is_flag=True, help="Also list informational findings.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@friendly_errors
+def upgrade_check(project_dir, to, output_format, junit_xml, show_info, quiet):
+    """Check what breaks if the project moves to MWAA's Airflow VERSION. Exits 1 when
+    anything would.
+
+    \b
+    The same checks as `validate`, against the target version:
+      requirements  resolved with the target's constraints: each package's version now
+                    and after, and the pin that decides when a line no longer resolves
+      code          ruff's Airflow rules (AIR3xx) for the target; DAGs and plugins
+                    imported in the target's own virtualenv
+      templates     operator templates reading context keys the target removed
+      config        [airflow_config] options the target manages, renames or removed
+    Nothing of the project or of its running environment changes.
+    """
+    project = load_project(project_dir)
+    with progress(f"Checking the move from Airflow {project.airflow_version} to {to}",
+                  quiet or output_format == "json") as report:
+        outcome = run_upgrade_check(project, to, report)
+    if output_format == "table":
+        _print_dependencies(outcome)
+    emit(outcome, output_format, junit_xml, show_info)
+
+
+def _print_dependencies(outcome) -> None:
+    rows = next((result.details.get("dependencies") for result in outcome.results
+                 if result.name == "requirements"), None)
+    if not rows:
+        return
+    table = Table(title=f"requirements.txt: Airflow {outcome.from_version} -> "
+                        f"{outcome.airflow_version}")
+    for column in ("package", "line", "now", "after", "status", "the pin that decides"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["package"], str(row["line"]), row["current"] or "-",
+                      row["target"] or "-", f"[{_STATUS[row['status']]}]{row['status']}[/]",
+                      row["decides"] or "")
+    stdout.print(table)
