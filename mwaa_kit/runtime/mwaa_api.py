@@ -5,6 +5,9 @@ UpdateEnvironment applied to something real.
 - `contract`: each update's bundle is prepared with the MWAA contract in its own
   AIRFLOW_HOME (mwaa_updates.ContractApplier); a bundle that fails to install ends
   UPDATE_FAILED with the contract's message.
+- `compose`: as `contract`, then the bundle is rolled out to the compose stack's running
+  Airflow containers (compose/rollout.py), which restart on it; the update fails, and
+  they go back to the previous bundle, when one cannot start on it.
 - `native`: the bundle is re-applied to `--project`'s running native environment
   (`NativeApplier`): the Airflow components restart on it, or keep running the previous
   versions when anything fails (NativeEnvironment.apply_bundle), as MWAA does.
@@ -38,6 +41,7 @@ from mwaa_kit.emulators.mwaa.webserver import WebServer
 from mwaa_kit.project import cache_dir, load_project
 from mwaa_kit.runtime.airflow_login import ADMIN, log_in
 from mwaa_kit.runtime.airflow_rest import AirflowRestClient
+from mwaa_kit.runtime.compose.rollout import StackRollout
 from mwaa_kit.runtime.mwaa_cli import NativeCliRunner
 from mwaa_kit.runtime.mwaa_updates import ContractApplier, fetch_bundle
 from mwaa_kit.runtime.native.environment import NativeEnvironment
@@ -139,12 +143,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m mwaa_kit.runtime.mwaa_api",
                                      description="The MWAA API, its updates applied locally.")
     add_serve_arguments(parser)
-    parser.add_argument("--apply", choices=["none", "contract", "native"], default="none",
+    parser.add_argument("--apply", choices=["none", "contract", "compose", "native"],
+                        default="none",
                         help="contract: UpdateEnvironment prepares the new bundle with the "
                              "kit's MWAA contract (startup script, requirements install, "
                              "plugins) and fails the update as MWAA would when that fails. "
-                             "native: it also restarts the --project's running native "
-                             "environment on it.")
+                             "compose: it also restarts the compose stack's Airflow "
+                             "containers on it (needs --airflow-url). native: it also "
+                             "restarts the --project's running native environment on it.")
     parser.add_argument("--project", type=Path,
                         help="The project whose running native Airflow answers InvokeRestApi "
                              "(and, with --apply native, takes the updates).")
@@ -172,6 +178,14 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.apply == "contract":
         apply = ContractApplier(s3, arguments.work_dir or arguments.state_dir / "apply",
                                 cache_dir())
+    elif arguments.apply == "compose":
+        if not (arguments.airflow_url and arguments.airflow_version):
+            parser.error("--apply compose needs --airflow-url and --airflow-version")
+        version = catalog.get_version(arguments.airflow_version)
+        apply = ContractApplier(s3, arguments.work_dir or arguments.state_dir / "apply",
+                                cache_dir(), then=StackRollout(
+                                    version.airflow_version,
+                                    arguments.airflow_url + version.health_path))
     elif arguments.apply == "native":
         if arguments.project is None:
             parser.error("--apply native needs --project")
