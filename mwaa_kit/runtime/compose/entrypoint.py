@@ -208,7 +208,8 @@ def _mwaa_api_command(version: catalog.AirflowVersion) -> list[str]:
     """The stack's MWAA API (runtime/mwaa_api.py) on MWAA_API_PORT: changes complete on its
     next tick, as natively; InvokeRestApi goes to the webserver container as Admin; the
     web server host name is the UI's as the host sees it; an update's bundle is prepared
-    with the contract and fails as it would on MWAA."""
+    with the contract and fails as it would on MWAA, then the Airflow containers restart on
+    it (rollout.py)."""
     return [sys.executable, "-m", "mwaa_kit.runtime.mwaa_api", "--host", "0.0.0.0",
             "--port", str(MWAA_API_PORT), "--s3-endpoint", os.environ["AWS_ENDPOINT_URL"],
             "--state-dir", "/mwaa/state/mwaa", "--create-delay", "0", "--delete-delay", "0",
