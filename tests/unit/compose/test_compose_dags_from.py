@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -15,11 +16,14 @@ from mwaa_kit.project import Project
 from mwaa_kit.runtime.compose.stack import COMPOSE_FILE, ComposeEnvironment
 
 DAGS = "/usr/local/airflow/dags"
+ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(shutil.which("docker-compose") is None,
                                 reason="needs Docker Compose v2 (docker-compose)")
 
 
-def _resolved(tmp_path, dags_from: str) -> dict:
+def _resolved(tmp_path, dags_from: str, seed: str = "") -> dict:
+    if seed:
+        tmp_path.joinpath("seed.toml").write_text(seed)
     stack = ComposeEnvironment(Project(root=tmp_path, environment_name="Sales_Env"))
     stack.compose_dir.mkdir(parents=True)
     stack._write_env_file({"ui": 8080, "aws": 4566, "salesforce": 8443, "mwaa": 8000},
@@ -55,3 +59,8 @@ def test_from_the_bucket_every_airflow_container_reads_what_dags_sync_mirrors(tm
     assert arguments["--prefix"] == "dags"
     assert arguments["--destination"] == DAGS
     assert arguments["--s3-endpoint"] == "http://localstack:4566"
+
+
+def test_the_sync_s_profile_adds_to_the_salesforce_stub_s(tmp_path):
+    services = _resolved(tmp_path, "bucket", seed=(ROOT / "seed.toml").read_text())
+    assert {"dags-sync", "salesforce"} <= set(services)
