@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--airflow-version", help="The Airflow version at --airflow-url.")
     parser.add_argument("--password-file", type=Path,
                         help="The JSON file of the admin password of --airflow-url.")
+    parser.add_argument("--environment-name",
+                        help="With --apply compose: the stack's environment, whose updates "
+                             "restart its containers.")
     parser.add_argument("--work-dir", type=Path,
                         help="Where --apply contract prepares bundles (default: "
                              "STATE_DIR/apply).")
@@ -179,12 +182,14 @@ def main(argv: list[str] | None = None) -> None:
         apply = ContractApplier(s3, arguments.work_dir or arguments.state_dir / "apply",
                                 cache_dir())
     elif arguments.apply == "compose":
-        if not (arguments.airflow_url and arguments.airflow_version):
-            parser.error("--apply compose needs --airflow-url and --airflow-version")
+        if not (arguments.airflow_url and arguments.airflow_version
+                and arguments.environment_name):
+            parser.error("--apply compose needs --airflow-url, --airflow-version and "
+                         "--environment-name")
         version = catalog.get_version(arguments.airflow_version)
         apply = ContractApplier(s3, arguments.work_dir or arguments.state_dir / "apply",
                                 cache_dir(), then=StackRollout(
-                                    version.airflow_version,
+                                    arguments.environment_name, version.airflow_version,
                                     arguments.airflow_url + version.health_path))
     elif arguments.apply == "native":
         if arguments.project is None:

@@ -214,6 +214,7 @@ def _mwaa_api_command(version: catalog.AirflowVersion) -> list[str]:
             "--port", str(MWAA_API_PORT), "--s3-endpoint", os.environ["AWS_ENDPOINT_URL"],
             "--state-dir", "/mwaa/state/mwaa", "--create-delay", "0", "--delete-delay", "0",
             "--update-delay", "0.5", "--apply", "compose",
+            "--environment-name", os.environ["MWAA_KIT_ENVIRONMENT_NAME"],
             "--webserver-hostname", os.environ["MWAA_KIT_UI_URL"].removeprefix("http://"),
             "--airflow-url", "http://webserver:8080", "--airflow-version",
             version.airflow_version, "--password-file", "/mwaa/state/admin-password.json"]

@@ -75,18 +75,23 @@ def _write_json(path: Path, value: dict) -> None:
 class StackRollout:
     """The MWAA API's side: the `then` of ContractApplier under `--apply compose`.
 
+    :param environment_name: the stack's environment; others have no containers to update.
     :param airflow_version: the version the stack's image runs (an update cannot change it).
     :param health_url: the webserver's health URL, which must answer before AVAILABLE.
     """
 
-    def __init__(self, airflow_version: str, health_url: str | None = None,
-                 root: Path = ROOT, timeout: float = ROLLOUT_TIMEOUT):
+    def __init__(self, environment_name: str, airflow_version: str,
+                 health_url: str | None = None, root: Path = ROOT,
+                 timeout: float = ROLLOUT_TIMEOUT):
+        self.environment_name = environment_name
         self.airflow_version = airflow_version
         self.health_url = health_url
         self.root = root
         self.timeout = timeout
 
     def __call__(self, prepared, bundle, environment: dict) -> None:
+        if environment["Name"] != self.environment_name or environment["Status"] == "CREATING":
+            return  # `up` started the containers on the bundle it creates the environment with
         if environment["AirflowVersion"] != self.airflow_version:
             raise RolloutError(
                 f"the stack runs Airflow {self.airflow_version}; to try "

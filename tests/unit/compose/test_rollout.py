@@ -19,6 +19,8 @@ import pytest
 from mwaa_kit.contract.bundle import Bundle
 from mwaa_kit.runtime.compose import rollout
 
+UPDATE = {"Name": "Env", "Status": "UPDATING", "AirflowVersion": "3.3.1"}
+
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
@@ -62,8 +64,8 @@ def _rolled_out(root, tmp_path, outcomes: dict[str, str], **options):
         _report(root, host, None, "running")
         _container(root, host, outcome, stop)
     try:
-        rollout.StackRollout("3.3.1", root=root, **options)(
-            None, _bundle(tmp_path), {"AirflowVersion": "3.3.1"})
+        rollout.StackRollout("Env", "3.3.1", root=root, **options)(
+            None, _bundle(tmp_path), UPDATE)
     finally:
         stop.set()
 
@@ -95,8 +97,8 @@ def test_a_container_that_never_restarts_fails_the_update_after_the_timeout(root
     threading.Thread(target=beat, daemon=True).start()
     try:
         with pytest.raises(rollout.RolloutError, match="webserver container.* did not restart"):
-            rollout.StackRollout("3.3.1", root=root, timeout=1)(
-                None, _bundle(tmp_path), {"AirflowVersion": "3.3.1"})
+            rollout.StackRollout("Env", "3.3.1", root=root, timeout=1)(
+                None, _bundle(tmp_path), UPDATE)
     finally:
         keep_alive.set()
 
@@ -110,9 +112,17 @@ def test_a_killed_container_is_not_waited_for(root, tmp_path):
 def test_an_update_to_another_airflow_version_is_refused_before_anything_changes(
         root, tmp_path):
     with pytest.raises(rollout.RolloutError, match="set it in mwaa-kit.toml"):
-        rollout.StackRollout("3.3.1", root=root)(None, _bundle(tmp_path),
-                                                 {"AirflowVersion": "2.11.0"})
+        rollout.StackRollout("Env", "3.3.1", root=root)(
+            None, _bundle(tmp_path), {**UPDATE, "AirflowVersion": "2.11.0"})
     assert not rollout.run_dir(root).exists()
+
+
+@pytest.mark.parametrize("environment", [{**UPDATE, "Status": "CREATING"},
+                                         {**UPDATE, "Name": "Other"}])
+def test_a_creation_or_another_environment_restarts_nothing(root, tmp_path, environment):
+    rollout.StackRollout("Env", "3.3.1", root=root, timeout=1)(None, _bundle(tmp_path),
+                                                               environment)
+    assert not rollout.run_dir(root).exists()  # no container was asked to restart
 
 
 def test_earlier_runs_are_pruned_but_not_the_current_one(root):
