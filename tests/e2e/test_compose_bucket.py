@@ -127,9 +127,11 @@ def _containers(service: str) -> list[str]:
 
 
 def _airflow_processes(container: str, variable: str = "") -> list[str]:
-    """`PID command line` of the container's Airflow processes (run by the virtualenv's
-    Python) whose environment holds `variable` (e.g. a startup script's export)."""
-    script = (f'for p in /proc/[0-9]*; do grep -qz "^{variable}" "$p/environ" 2>/dev/null '
+    """`PID command line` of the container's Airflow processes (its entrypoint's children,
+    run by the virtualenv's Python; not their short-lived workers) whose environment holds
+    `variable` (e.g. a startup script's export)."""
+    script = ('for p in /proc/[0-9]*; do [ "$(cut -d" " -f4 "$p/stat" 2>/dev/null)" = 1 ] '
+              f'&& grep -qz "^{variable}" "$p/environ" 2>/dev/null '
               '&& echo "${p#/proc/} $(tr "\\0" " " < "$p/cmdline")"; done')
     output = subprocess.run(["podman", "exec", container, "sh", "-c", script],
                             capture_output=True, text=True).stdout
