@@ -126,13 +126,13 @@ def _containers(service: str) -> list[str]:
         capture_output=True, text=True, check=True).stdout.split()
 
 
-def _airflow_processes(container: str, variable: str = "") -> list[str]:
-    """`PID command line` of the container's Airflow processes (its entrypoint's children,
-    run by the virtualenv's Python; not their short-lived workers) whose environment holds
-    `variable` (e.g. a startup script's export)."""
-    script = ('for p in /proc/[0-9]*; do [ "$(cut -d" " -f4 "$p/stat" 2>/dev/null)" = 1 ] '
-              f'&& grep -qz "^{variable}" "$p/environ" 2>/dev/null '
-              '&& echo "${p#/proc/} $(tr "\\0" " " < "$p/cmdline")"; done')
+def _airflow_processes(container: str, variable: str = "", top: bool = False) -> list[str]:
+    """`PID command line` of the container's Airflow processes (run by the virtualenv's
+    Python; with `top`, only its entrypoint's children, not their short-lived workers) whose
+    environment holds `variable` (e.g. a startup script's export)."""
+    parent = '[ "$(cut -d" " -f4 "$p/stat" 2>/dev/null)" = 1 ] && ' if top else ""
+    script = (f'for p in /proc/[0-9]*; do {parent}grep -qz "^{variable}" "$p/environ" '
+              '2>/dev/null && echo "${p#/proc/} $(tr "\\0" " " < "$p/cmdline")"; done')
     output = subprocess.run(["podman", "exec", container, "sh", "-c", script],
                             capture_output=True, text=True).stdout
     return [line for line in output.splitlines() if "/venvs/" in line]
@@ -169,7 +169,7 @@ def test_an_update_that_cannot_be_prepared_fails_and_the_stack_keeps_running(sta
     good = startup.read_text()
     before = _client(stack, "mwaa").get_environment(Name=ENVIRONMENT)["Environment"]
     scheduler = _containers("scheduler")[0]
-    running = _airflow_processes(scheduler)
+    running = _airflow_processes(scheduler, top=True)
     assert running
     startup.write_text(good + 'echo "cannot reach the vault" >&2\nexit 3\n')
     try:
@@ -183,5 +183,5 @@ def test_an_update_that_cannot_be_prepared_fails_and_the_stack_keeps_running(sta
     assert (environment["StartupScriptS3ObjectVersion"]
             == before["StartupScriptS3ObjectVersion"])
     # Nothing restarted: the same processes run the previous bundle.
-    assert _airflow_processes(scheduler) == running
+    assert _airflow_processes(scheduler, top=True) == running
     assert json.loads(_cli("status", "--format", "json", project=stack).stdout)["running"]
