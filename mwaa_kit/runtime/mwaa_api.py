@@ -5,6 +5,9 @@ UpdateEnvironment applied to something real.
 - `contract`: each update's bundle is prepared with the MWAA contract in its own
   AIRFLOW_HOME (mwaa_updates.ContractApplier); a bundle that fails to install ends
   UPDATE_FAILED with the contract's message.
+- `compose`: as `contract`, then the bundle is rolled out to the compose stack's running
+  Airflow containers (compose/rollout.py), which restart on it; the update fails, and
+  they go back to the previous bundle, when one cannot start on it.
 - `native`: the bundle is re-applied to `--project`'s running native environment
   (`NativeApplier`): the Airflow components restart on it, or keep running the previous
   versions when anything fails (NativeEnvironment.apply_bundle), as MWAA does.
@@ -135,19 +138,25 @@ class AirflowWebLogin:
                       time.monotonic() + TIMEOUT_SECONDS)
 
 
-def main(argv: list[str] | None = None, cli_runner: CliRunner | None = None) -> None:
-    """Serve the MWAA API with the update hook `--apply` chooses: none, the contract, or the
-    project's running native environment; the origin's /aws_mwaa/cli runs commands with
-    `cli_runner` (the `--project`'s own Airflow with --project)."""
+def main(argv: list[str] | None = None, cli_runner: CliRunner | None = None,
+         rollout: Callable | None = None) -> None:
+    """Serve the MWAA API with the update hook `--apply` chooses: none, the contract, the
+    contract then `rollout` (the compose stack's entrypoint gives its StackRollout: the
+    stack's side stays in runtime/compose), or the project's running native environment;
+    the origin's /aws_mwaa/cli runs commands with `cli_runner` (the `--project`'s own
+    Airflow with --project)."""
     parser = argparse.ArgumentParser(prog="python -m mwaa_kit.runtime.mwaa_api",
                                      description="The MWAA API, its updates applied locally.")
     add_serve_arguments(parser)
-    parser.add_argument("--apply", choices=["none", "contract", "native"], default="none",
+    parser.add_argument("--apply", choices=["none", "contract", "compose", "native"],
+                        default="none",
                         help="contract: UpdateEnvironment prepares the new bundle with the "
                              "kit's MWAA contract (startup script, requirements install, "
                              "plugins) and fails the update as MWAA would when that fails. "
-                             "native: it also restarts the --project's running native "
-                             "environment on it.")
+                             "compose: it also restarts the compose stack's Airflow "
+                             "containers on it (run by the stack's entrypoint, which gives "
+                             "the rollout). native: it also "
+                             "restarts the --project's running native environment on it.")
     parser.add_argument("--project", type=Path,
                         help="The project whose running native Airflow answers InvokeRestApi "
                              "(and, with --apply native, takes the updates).")
@@ -176,6 +185,12 @@ def main(argv: list[str] | None = None, cli_runner: CliRunner | None = None) -> 
     if arguments.apply == "contract":
         apply = ContractApplier(s3, arguments.work_dir or arguments.state_dir / "apply",
                                 cache_dir())
+    elif arguments.apply == "compose":
+        if rollout is None:
+            parser.error("--apply compose is the compose stack's: its entrypoint gives the "
+                         "rollout")
+        apply = ContractApplier(s3, arguments.work_dir or arguments.state_dir / "apply",
+                                cache_dir(), then=rollout)
     elif arguments.apply == "native":
         if arguments.project is None:
             parser.error("--apply native needs --project")

@@ -52,12 +52,16 @@ def sync_once(s3, bucket: str, prefix: str, destination: Path) -> dict[str, list
 def sync_forever(s3, bucket: str, prefix: str, destination: Path,
                  interval: float = DEFAULT_INTERVAL) -> None:
     """sync_once every `interval` seconds until killed; a failed sync is logged and tried again,
-    as the bucket may come back."""
+    as the bucket may come back (or not be published yet: the same failure is logged once)."""
+    last_failure = None
     while True:
         try:
             changes = sync_once(s3, bucket, prefix, destination)
+            last_failure = None
             if changes["downloaded"] or changes["removed"]:
                 print(f"synced s3://{bucket}/{prefix}: {changes}", flush=True)
         except Exception as error:  # keep syncing: the bucket may come back
-            print(f"sync of s3://{bucket}/{prefix} failed: {error!r}", flush=True)
+            if repr(error) != last_failure:
+                print(f"sync of s3://{bucket}/{prefix} failed: {error!r}", flush=True)
+            last_failure = repr(error)
         time.sleep(interval)

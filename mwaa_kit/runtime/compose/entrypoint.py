@@ -18,7 +18,6 @@ import fcntl
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from mwaa_kit.emulators.aws import seed as aws_seed
 from mwaa_kit.emulators.mwaa import server as mwaa_server
 from mwaa_kit.errors import KitError
 from mwaa_kit.runtime import mwaa_api
+from mwaa_kit.runtime.compose import rollout
 from mwaa_kit.runtime.mwaa_cli import PreparedCliRunner
 
 HOME = Path(os.environ.get("AIRFLOW_HOME", "/usr/local/airflow"))
@@ -47,15 +47,20 @@ TLS_DIR = Path("/mwaa/state/tls")
 
 
 def _bundle() -> Bundle:
-    plugins = BUNDLE / "plugins.zip"
-    requirements = BUNDLE / "requirements" / "requirements.txt"
-    startup = BUNDLE / "requirements" / "startup.sh"
+    """The bundle `up` mounted, or the one the last UpdateEnvironment rolled out (with its
+    Airflow options)."""
+    source = rollout.current_bundle() or BUNDLE
+    plugins = source / "plugins.zip"
+    requirements = source / "requirements" / "requirements.txt"
+    startup = source / "requirements" / "startup.sh"
+    config = source / rollout.CONFIG_FILE
     return Bundle(
         dags_dir=HOME / "dags",
         plugins_zip=plugins if plugins.exists() else None,
         requirements_text=requirements.read_text() if requirements.exists() else "",
         startup_script=startup if startup.exists() else None,
-        airflow_config=json.loads(os.environ.get("MWAA_KIT_AIRFLOW_CONFIG", "{}")),
+        airflow_config=json.loads(config.read_text() if config.exists()
+                                  else os.environ.get("MWAA_KIT_AIRFLOW_CONFIG", "{}")),
     )
 
 
@@ -110,25 +115,6 @@ def _prepared(version: catalog.AirflowVersion) -> PreparedEnvironment:
     )
 
 
-def _supervise(commands: list[list[str]], env: dict[str, str]) -> int:
-    """Run `commands` together; when one exits, stop the others and exit with its status."""
-    children = [subprocess.Popen(command, env=env, cwd=HOME) for command in commands]
-
-    def forward(signum, frame):
-        for child in children:
-            child.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    pid, status = os.wait()
-    for child in children:
-        if child.pid != pid and child.poll() is None:
-            child.terminate()
-    for child in children:
-        child.wait()
-    return os.waitstatus_to_exitcode(status)
-
-
 def _run_states(command: list[str], env: dict[str, str], attempts: int = 5) -> int:
     """Print a run's states (run_states.py), asking again while the database does not
     answer: the stack's DNS (aardvark-dns under podman) can miss a name for a moment when
@@ -164,6 +150,7 @@ def _init(prepared: PreparedEnvironment) -> int:
     seed = aws_seed.load_seed(BUNDLE / "seed.toml", values)
     written = aws_seed.apply_seed(seed, boto3.session.Session(), os.environ["AWS_ENDPOINT_URL"])
     print(f"mwaa-kit: seeded {json.dumps(written)}", flush=True)
+    rollout.prune_other_runs()
     _init_marker().write_text("done\n")
     return 0
 
@@ -244,11 +231,12 @@ def _mwaa_api_arguments(version: catalog.AirflowVersion) -> list[str]:
     next tick, as natively; InvokeRestApi and web logins go to the webserver container as
     Admin; the web server origin, HTTPS on WEB_PORT in front of that webserver, is named
     as the host reaches it (MWAA_KIT_WEB_HOSTNAME); an update's bundle is prepared with
-    the contract and fails as it would on MWAA."""
+    the contract and fails as it would on MWAA, then the Airflow containers restart on it
+    (rollout.py)."""
     return ["--host", "0.0.0.0", "--port", str(MWAA_API_PORT),
             "--s3-endpoint", os.environ["AWS_ENDPOINT_URL"],
             "--state-dir", "/mwaa/state/mwaa", "--create-delay", "0", "--delete-delay", "0",
-            "--update-delay", "0.5", "--apply", "contract",
+            "--update-delay", "0.5", "--apply", "compose",
             "--webserver-hostname", os.environ["MWAA_KIT_WEB_HOSTNAME"],
             "--web-port", str(WEB_PORT), "--web-upstream", "http://webserver:8080",
             "--tls-dir", str(TLS_DIR),
@@ -276,10 +264,18 @@ def main(container: str, *arguments: str) -> int:
         return _run_states([str(prepared.virtualenv.python), str(script), *arguments],
                            prepared.env("worker"))
     if container == "mwaa-api":  # its CLI endpoint runs commands in this container's Airflow
-        mwaa_api.main(_mwaa_api_arguments(version), PreparedCliRunner(prepared))
+        stack_rollout = rollout.StackRollout(
+            os.environ["MWAA_KIT_ENVIRONMENT_NAME"], version.airflow_version,
+            "http://webserver:8080" + version.health_path)
+        mwaa_api.main(_mwaa_api_arguments(version), PreparedCliRunner(prepared), stack_rollout)
         return 0
-    commands = [prepared.airflow(*command[1:]) for command in version.components[container]]
-    return _supervise(commands, prepared.env(container))
+
+    def launch(prepared: PreparedEnvironment) -> rollout.Launched:
+        return ([prepared.airflow(*command[1:]) for command in version.components[container]],
+                prepared.env(container))
+    # An update's bundle is prepared anew, as MWAA starts new containers on it.
+    return rollout.supervise(container, launch(prepared), lambda: launch(_prepared(version)),
+                             HOME)
 
 
 def run(argv: list[str]) -> int:

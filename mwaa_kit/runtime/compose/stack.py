@@ -43,12 +43,13 @@ from mwaa_kit.runtime.interface import (
     EnvironmentStatus,
     UpOptions,
 )
+from mwaa_kit.runtime.mwaa_updates import create_request, source_bucket_name
 from mwaa_kit.runtime.native.postgres import database_name
 from mwaa_kit.runtime.run_states import parse_run_states
 
 KIT_SOURCE = Path(__file__).resolve().parents[3]
 WEB_CA = f"{TLS_DIR}/{tls.CA_FILE}"  # in the stack's state volume
-_LONG_RUNNING = {"scheduler", "webserver", "worker", "mwaa"}
+_LONG_RUNNING = {"scheduler", "webserver", "worker", "mwaa", "dags-sync"}
 
 
 class ComposeError(KitError, RuntimeError):
@@ -111,15 +112,12 @@ class ComposeEnvironment:
     def up(self, options: UpOptions = DEFAULT_OPTIONS) -> EnvironmentStatus:
         """Build the images and start the stack with `options.workers` Celery workers,
         waiting (up to 15 minutes: requirements install first) until the webserver serves."""
-        if options.dags_from != "project":
-            raise KitError("--dags-from bucket needs the native runtime; the compose stack "
-                           "mounts dags/ live.", hint="Add --runtime native.")
         refuse_forced_overrides(self.version, self.project.airflow_config)
         self._write_bundle()
         ports = {"ui": port_reservations.reserve(options.ui_port or 8080),
                  "aws": port_reservations.reserve(), "salesforce": port_reservations.reserve(),
                  "mwaa": port_reservations.reserve(), "web": port_reservations.reserve()}
-        self._write_env_file(ports, options.workers)
+        self._write_env_file(ports, options.workers, options.dags_from)
         self.report("Building the images (reused when nothing changed)")
         self._compose("build")
         self.report(f"Starting the stack with {options.workers} Celery worker(s)")
@@ -135,7 +133,7 @@ class ComposeEnvironment:
         state = {"runtime": "compose", "airflow_version": self.version.airflow_version,
                  "ui_url": url, "mwaa_url": mwaa_url,
                  "web_url": f"https://127.0.0.1:{ports['web']}", "ports": ports,
-                 "workers": options.workers}
+                 "workers": options.workers, "dags_from": options.dags_from}
         self._state_file.write_text(json.dumps(state, indent=2))
         return self.status()
 
@@ -191,7 +189,8 @@ class ComposeEnvironment:
         if self.project.seed_file.exists():
             shutil.copyfile(self.project.seed_file, self.bundle_dir / "seed.toml")
 
-    def _write_env_file(self, ports: dict[str, int], workers: int) -> None:
+    def _write_env_file(self, ports: dict[str, int], workers: int,
+                        dags_from: str = "project") -> None:
         key_file = self.compose_dir / "fernet-key"
         if not key_file.exists():
             key_file.write_text(_fernet_key())
@@ -216,12 +215,22 @@ class ComposeEnvironment:
             "MWAA_KIT_RUN_ID": secrets.token_hex(6),
         }
         wait_for = ["postgres:5432", "localstack:4566"]
+        profiles = []
+        if dags_from == "bucket":  # dags/ is the dags-sync service's mirror of the bucket
+            profiles.append("dags-from-bucket")
+            bucket = source_bucket_name(self.project)
+            values.update({"MWAA_KIT_DAGS_MOUNT": "synced-dags",
+                           "MWAA_KIT_SOURCE_BUCKET": bucket,
+                           "MWAA_KIT_DAGS_PREFIX": create_request(self.project,
+                                                                  bucket)["DagS3Path"]})
         salesforce = self._salesforce_seed()
         if salesforce:
-            values["COMPOSE_PROFILES"] = "salesforce"
+            profiles.append("salesforce")
             values["MWAA_KIT_SALESFORCE_SEED"] = " ".join(sf_org.seed_arguments(
                 salesforce.get("objects", {}), salesforce.get("seed", 42)))
             wait_for.append("salesforce:8443")
+        if profiles:
+            values["COMPOSE_PROFILES"] = ",".join(profiles)
         values["MWAA_KIT_WAIT_FOR"] = ",".join(wait_for)
         values.update(images.base_images())
         if os.environ.get("LOCALSTACK_AUTH_TOKEN"):
@@ -258,7 +267,9 @@ class ComposeEnvironment:
         running = sorted({c["service"] or c["name"] for c in self.containers()
                           if c["state"] == "running"}) if self.command else []
         if self.env_file.exists():
-            self._compose("down", *(["-v"] if purge else []), check=False)
+            # --remove-orphans: a dags-sync left by an `up --dags-from bucket` before
+            self._compose("down", "--remove-orphans", *(["-v"] if purge else []),
+                          check=False)
         if is_podman_compose(self.command or ["podman-compose"]):
             self._remove_podman_leftovers(purge)
         if purge:
@@ -311,12 +322,16 @@ class ComposeEnvironment:
         components = tuple(Component(c["service"] or c["name"], c["state"] == "running",
                                      where=c["name"]) for c in containers)
         workers = state.get("workers", 1)
+        dags_from = state.get("dags_from", "project")
         endpoints = {"ui": state["ui_url"]} if state.get("ui_url") else {}
         if state.get("ports", {}).get("aws"):
             endpoints["aws"] = _host_url(state["ports"]["aws"])
         if state.get("mwaa_url"):
             endpoints["mwaa_api"] = state["mwaa_url"]
-        notes = [f"{workers} Celery worker(s) fed by SQS on LocalStack"]
+        notes = [f"{workers} Celery worker(s) fed by SQS on LocalStack",
+                 f"DAGs from the {dags_from}" + (
+                     " (the dags-sync service mirrors the environment's bucket; `mwaa-kit "
+                     "promote --target local`)" if dags_from == "bucket" else "")]
         details = {"containers": containers}
         if state.get("web_url"):
             endpoints["web"] = state["web_url"]
@@ -331,7 +346,7 @@ class ComposeEnvironment:
             components=components,
             endpoints=endpoints,
             notes=tuple(notes),
-            options=UpOptions(workers=workers),
+            options=UpOptions(workers=workers, dags_from=dags_from),
             details=details,
         )
 

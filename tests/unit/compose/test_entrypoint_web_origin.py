@@ -43,6 +43,7 @@ def test_the_ca_bundle_adds_the_kit_s_ca_to_the_image_s(tmp_path, monkeypatch):
 def test_the_mwaa_container_serves_the_origin_with_its_own_cli_runner(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localstack:4566")
     monkeypatch.setenv("MWAA_KIT_WEB_HOSTNAME", "127.0.0.1:8555")
+    monkeypatch.setenv("MWAA_KIT_ENVIRONMENT_NAME", "StackEnv")
     served = {}
     monkeypatch.setattr(entrypoint, "_wait_for_services", lambda: None)
     monkeypatch.setattr(entrypoint, "_require_writable_volumes", lambda: None)
@@ -50,7 +51,8 @@ def test_the_mwaa_container_serves_the_origin_with_its_own_cli_runner(monkeypatc
     monkeypatch.setattr(entrypoint, "_wait_for_init", lambda: None)
     monkeypatch.setattr(entrypoint, "_prepared", lambda version: "prepared")
     monkeypatch.setattr(entrypoint.mwaa_api, "main",
-                        lambda argv, runner: served.update(argv=argv, runner=runner))
+                        lambda argv, runner, rollout: served.update(argv=argv, runner=runner,
+                                                                    rollout=rollout))
     assert entrypoint.main("mwaa-api") == 0
     argv = served["argv"]
     option = {name: value for name, value in zip(argv, argv[1:], strict=False)}
@@ -61,6 +63,11 @@ def test_the_mwaa_container_serves_the_origin_with_its_own_cli_runner(monkeypatc
     assert option["--airflow-version"] == catalog.DEFAULT_VERSION
     assert isinstance(served["runner"], PreparedCliRunner)
     assert served["runner"].prepared == "prepared"
+    # Updates are checked with the contract, then rolled out to this stack's containers.
+    assert option["--apply"] == "compose"
+    assert served["rollout"].environment_name == "StackEnv"
+    assert served["rollout"].health_url == "http://webserver:8080" + catalog.get_version(
+        catalog.DEFAULT_VERSION).health_path
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from mwaa_kit.emulators.mwaa import dagsync
 from mwaa_kit.emulators.mwaa.dagsync import sync_once
 
 
@@ -22,3 +25,23 @@ def test_sync_downloads_changes_and_removes_deletions(s3, bucket, tmp_path):
     assert (target / "a.py").read_bytes() == b"a2"
     assert not (target / "sub" / "b.py").exists()
     assert (target / "local_only.py").exists()
+
+
+def test_the_loop_logs_a_bucket_not_published_yet_once_and_syncs_once_it_is(
+        s3, tmp_path, capsys, monkeypatch):
+    rounds = []
+
+    def next_round(seconds):
+        rounds.append(seconds)
+        if len(rounds) == 3:  # published while the loop waits (the stack's first minutes)
+            s3.create_bucket(Bucket="late")
+            s3.put_object(Bucket="late", Key="dags/a.py", Body=b"a")
+        if len(rounds) == 4:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(dagsync.time, "sleep", next_round)
+    with pytest.raises(KeyboardInterrupt):
+        dagsync.sync_forever(s3, "late", "dags", tmp_path / "dags", interval=5)
+    lines = capsys.readouterr().out.splitlines()
+    assert len([line for line in lines if "NoSuchBucket" in line]) == 1
+    assert lines[-1].startswith("synced s3://late/dags: {'downloaded': ['a.py']")
+    assert (tmp_path / "dags" / "a.py").read_bytes() == b"a"
