@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from simple_salesforce import Salesforce
 from mwaa_kit.emulators.mwaa.urls import ADMIN_PATH
 from mwaa_kit.emulators.salesforce import auth
 from mwaa_kit.runtime.processes import free_port
+from tests.e2e.chromium import chromium, log_in_with_web_token
 from tests.e2e.compose_stack_parts import (
     CLI_PROBE_DAG,
     PATHS_DAG,
@@ -212,27 +214,35 @@ def test_the_airflow_cli_endpoint_runs_what_mwaa_runs_in_the_stack(stack):
     assert code == 403 and "expired" in message
 
 
-def test_a_web_login_token_opens_the_stack_s_ui_logged_in_over_https(stack):
-    """The browser's flow, step by step: the console-SSO page, its form posted with the
-    token, then the UI's own API answering with the cookie the login set."""
+def test_a_web_login_token_opens_the_stack_s_ui_logged_in_in_a_browser(stack):
+    """MWAA's web-login URL, opened in Debian's headless Chromium, lands on the stack's UI
+    logged in over HTTPS; the UI's API refuses a caller without the login's cookie."""
     status = _status(stack)
     token = _mwaa(status).create_web_login_token(Name="SalesforceIngestion")
-    origin = f"https://{token['WebServerHostname']}"
-    assert origin == status["web_url"]
-    browser = requests.Session()
-    browser.trust_env = False  # REQUESTS_CA_BUNDLE would replace the session's CA
-    browser.verify = status["web_ca_file"]
-    page = browser.get(f"{origin}/aws_mwaa/aws-console-sso?login=true", timeout=60)
-    action = re.search(r'<form id="login" method="post" action="([^"]+)"', page.text).group(1)
-    landing = browser.post(origin + action, data={"token": token["WebToken"]}, timeout=120)
-    assert landing.status_code == 200, landing.text
-    assert browser.get(f"{origin}/", timeout=60).status_code == 200  # the UI, proxied
+    assert f"https://{token['WebServerHostname']}" == status["web_url"]
+    host, port = token["WebServerHostname"].rsplit(":", 1)
+    browser = chromium(ssl.get_server_certificate((host, int(port))).encode())
+    try:
+        landed = log_in_with_web_token(browser, token, "cli_probe")
+    finally:
+        browser.quit()
+    assert landed.startswith(status["web_url"]) and "login" not in landed
     api = "/api/v2/dags" if status["airflow_version"].startswith("3") else "/api/v1/dags"
-    dags = browser.get(origin + api, timeout=120)
-    assert dags.status_code == 200, dags.text[:500]
-    assert "cli_probe" in {dag["dag_id"] for dag in dags.json()["dags"]}
-    anonymous = requests.get(origin + api, verify=status["web_ca_file"], timeout=120)
+    anonymous = requests.get(status["web_url"] + api, verify=status["web_ca_file"], timeout=120)
     assert anonymous.status_code in (401, 403)
+
+
+def test_a_dag_triggers_and_waits_for_another_through_the_provider_s_operators(stack):
+    """The example's mwaa_api_trigger, unchanged: the Amazon provider's operator and sensor,
+    in tasks on the Celery workers, reach the stack's MWAA API (http://mwaa:8000), which
+    runs mwaa_api_child in the same Airflow; they succeed when its runs do."""
+    run = _cli("dags", "trigger", "mwaa_api_trigger", "--wait", "--timeout", "600",
+               "--format", "json", project=stack, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    tasks = {task["task_id"]: task["state"] for task in json.loads(run.stdout)["tasks"]}
+    assert tasks == dict.fromkeys(("trigger_and_wait", "trigger", "wait_for_run"), "success")
+    runs = _invoke(_mwaa(_status(stack)), "/dags/mwaa_api_child/dagRuns")["dag_runs"]
+    assert [run["state"] for run in runs] == ["success", "success"]
 
 
 def test_promote_to_the_stack_syncs_a_changed_dag_then_plans_nothing(stack):

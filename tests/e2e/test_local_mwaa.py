@@ -11,7 +11,6 @@ Debian's Chromium."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import shutil
@@ -26,14 +25,10 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from selenium import webdriver
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from mwaa_kit.emulators.mwaa.server import client_environment
 from mwaa_kit.emulators.mwaa.urls import ADMIN_PATH
+from tests.e2e.chromium import chromium, log_in_with_web_token
 from tests.e2e.conftest import E2E_ROOT, run_cli
 from tests.e2e.local_mwaa_probes import HOOK_SCRIPT, PROBE_DAG, REST_PROBE_DAG
 
@@ -177,41 +172,17 @@ def test_the_providers_mwaa_hook_logs_in_with_a_web_token(local):
     assert "rest_probe" in {dag["dag_id"] for dag in answer["RestApiResponse"]["dags"]}
 
 
-def _spki_pin(certificate: Path) -> str:
-    """The base64 SHA-256 of the origin's public key, the one certificate Chromium is told
-    to accept (it reads no CA file; the provider test above verifies the chain)."""
-    leaf = x509.load_pem_x509_certificates(certificate.read_bytes())[0]
-    spki = leaf.public_key().public_bytes(serialization.Encoding.DER,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
-
-
 @pytest.fixture
 def browser(local):
-    """Debian's headless Chromium, driven by its own chromedriver through Selenium."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--ignore-certificate-errors-spki-list="
-                     + _spki_pin(_tls_dir(local) / "server.pem")):
-        options.add_argument(argument)
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    driver = webdriver.Chrome(options=options, service=service)
+    driver = chromium((_tls_dir(local) / "server.pem").read_bytes())
     yield driver
     driver.quit()
 
 
 def test_the_web_login_url_opens_the_ui_logged_in(local, browser):
     token = local["mwaa"].create_web_login_token(Name=ENVIRONMENT)
-    origin = f"https://{token['WebServerHostname']}"
-    browser.get(f"{origin}/aws_mwaa/aws-console-sso?login=true#{token['WebToken']}")
-    WebDriverWait(browser, 60).until(lambda driver: "aws_mwaa" not in driver.current_url)
-    browser.get(f"{origin}/dags")
-    # Only a logged-in UI lists the DAGs (its calls to /ui and /api/v2 carry the cookie);
-    # a logged-out one is sent to /auth/login.
-    WebDriverWait(browser, 120).until(
-        lambda driver: "rest_probe" in driver.find_element(By.TAG_NAME, "body").text)
-    assert browser.current_url.startswith(origin) and "login" not in browser.current_url
+    landed = log_in_with_web_token(browser, token, "rest_probe")
+    assert landed.startswith(f"https://{token['WebServerHostname']}") and "login" not in landed
 
 
 def test_an_expired_web_token_is_refused(local):
