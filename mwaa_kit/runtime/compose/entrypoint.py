@@ -99,14 +99,25 @@ def _runtime_options(version: catalog.AirflowVersion) -> dict[str, str]:
     return options
 
 
+# The container's variables (docker-compose.yml) that Airflow's processes are given: the
+# contract passes on only MWAA's own and these. The MWAA ones let a task's boto3 `mwaa`
+# client (the Amazon provider's MwaaHook) reach the stack's MWAA API, not LocalStack.
+FORWARDED_VARIABLES = (
+    "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_ENDPOINT_URL_MWAA", "AWS_DISABLE_HOST_PREFIX_INJECTION",
+    "REQUESTS_CA_BUNDLE", "AWS_CA_BUNDLE",
+)
+
+
+def _runtime_environment(version: catalog.AirflowVersion) -> dict[str, str]:
+    """What only the stack knows, for Airflow's processes: the forwarded variables, and
+    aws_default's botocore config where the version's botocore needs it."""
+    return {**{name: os.environ[name] for name in FORWARDED_VARIABLES if name in os.environ},
+            **mwaa_server.airflow_connection_environment(version)}
+
+
 def _prepared(version: catalog.AirflowVersion) -> PreparedEnvironment:
-    runtime_env = {
-        **{name: os.environ[name] for name in (
-            "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-            "REQUESTS_CA_BUNDLE", "AWS_CA_BUNDLE",
-        ) if name in os.environ},
-        **mwaa_server.airflow_connection_environment(version),
-    }
+    runtime_env = _runtime_environment(version)
     return prepare(
         _bundle(), version, os.environ.get("MWAA_KIT_ENVIRONMENT_NAME", "MwaaEnvironment"),
         os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), HOME,
