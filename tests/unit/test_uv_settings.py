@@ -6,7 +6,8 @@ from mwaa_kit.uv_settings import uv_environment
 
 def test_the_kit_s_defaults_fill_what_the_environment_leaves_unset():
     env = uv_environment({"PATH": "/bin"})
-    assert env == {"PATH": "/bin", "UV_SYSTEM_CERTS": "true", "UV_HTTP_RETRIES": "10"}
+    assert env == {"PATH": "/bin", "UV_SYSTEM_CERTS": "true", "UV_HTTP_RETRIES": "6",
+                   "UV_PYTHON_DOWNLOADS": "never"}
 
 
 def test_the_user_s_own_settings_win():
