@@ -40,9 +40,12 @@ def _bundle(tmp_path: Path) -> Bundle:
 def _report(root: Path, host: str, bundle: str | None, state: str, beat: float | None = None):
     path = rollout.run_dir(root) / "containers" / f"{host}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"service": host, "bundle": bundle, "state": state,
-                                "error": "boom" if state == "failed" else None,
-                                "beat": beat or time.time()}))
+    # Replaced whole, as containers write theirs: a reader must never see it half-written.
+    partial = path.with_name(f"{host}.{threading.get_ident()}.tmp")
+    partial.write_text(json.dumps({"service": host, "bundle": bundle, "state": state,
+                                   "error": "boom" if state == "failed" else None,
+                                   "beat": beat or time.time()}))
+    partial.replace(path)
 
 
 def _container(root: Path, host: str, outcome: str, stop: threading.Event) -> threading.Thread:
