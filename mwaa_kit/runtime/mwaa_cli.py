@@ -12,6 +12,7 @@ either may hold a variable's or a connection's secret.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from mwaa_kit.contract.bundle import PreparedEnvironment
@@ -58,16 +59,16 @@ class NativeCliRunner:
 
 
 class PreparedCliRunner:
-    """Runs /aws_mwaa/cli's commands in one prepared environment, fixed for the life of the
-    process that serves the endpoint (the compose stack's: its containers are replaced, not
-    changed, when the stack changes).
+    """Runs /aws_mwaa/cli's commands in the environment `prepared` returns at each call (the
+    compose stack's mwaa container: the environment of the bundle rolled out last, since an
+    update restarts Airflow inside the containers rather than replacing them).
 
-    :param prepared: the environment the contract prepared for this container.
+    :param prepared: returns the environment the contract prepared for the current bundle.
     """
 
-    def __init__(self, prepared: PreparedEnvironment):
+    def __init__(self, prepared: Callable[[], PreparedEnvironment]):
         self.prepared = prepared
 
     def __call__(self, environment: dict, arguments: list[str], timeout: float) -> CliOutput:
         """Run `airflow ARGUMENTS` for `environment` (the stack's one)."""
-        return run_airflow(self.prepared, arguments, timeout)
+        return run_airflow(self.prepared(), arguments, timeout)

@@ -42,7 +42,7 @@ def _prepared(tmp_path, installed: bool = True) -> PreparedEnvironment:
 
 def test_the_command_runs_with_the_prepared_airflow_as_a_worker(tmp_path):
     prepared = _prepared(tmp_path)
-    output = mwaa_cli.PreparedCliRunner(prepared)({"Name": "Env1"}, ["dags", "list"], 60.0)
+    output = mwaa_cli.PreparedCliRunner(lambda: prepared)({"Name": "Env1"}, ["dags", "list"], 60.0)
     assert output == CliOutput(f"dags list in {prepared.home} as worker\n".encode(),
                                "é warning\n".encode())
 
@@ -51,7 +51,8 @@ def test_the_command_runs_with_the_prepared_airflow_as_a_worker(tmp_path):
     (True, ["sleep"], TimeoutError), (False, ["version"], ConnectionError)])
 def test_a_slow_command_or_a_missing_airflow_is_the_endpoints_error(tmp_path, installed,
                                                                      arguments, expected):
-    runner = mwaa_cli.PreparedCliRunner(_prepared(tmp_path, installed))
+    prepared = _prepared(tmp_path, installed)
+    runner = mwaa_cli.PreparedCliRunner(lambda: prepared)
     with pytest.raises(expected):
         runner({"Name": "Env1"}, arguments, 0.5)
 

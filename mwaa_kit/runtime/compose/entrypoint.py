@@ -21,7 +21,9 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import boto3
@@ -255,6 +257,23 @@ def _mwaa_api_arguments(version: catalog.AirflowVersion) -> list[str]:
             version.airflow_version, "--password-file", "/mwaa/state/admin-password.json"]
 
 
+def _follow_rollouts(version: catalog.AirflowVersion,
+                     prepared: PreparedEnvironment) -> Callable[[], PreparedEnvironment]:
+    """The environment of the bundle rolled out last, for the mwaa container's CLI endpoint:
+    a rollout restarts the Airflow containers' processes, not this one's, so each new bundle
+    is prepared here once, when a command first needs it."""
+    current = {"bundle": rollout.current_bundle(), "prepared": prepared}
+    lock = threading.Lock()  # the endpoint serves requests on threads
+
+    def follow() -> PreparedEnvironment:
+        with lock:
+            bundle = rollout.current_bundle()
+            if bundle != current["bundle"]:
+                current.update(bundle=bundle, prepared=_prepared(version))
+            return current["prepared"]
+    return follow
+
+
 def main(container: str, *arguments: str) -> int:
     """Apply the contract and run one container's processes: `init` migrates and seeds, the
     others wait for it first; `airflow` execs the CLI in place. Returns the exit status."""
@@ -278,7 +297,8 @@ def main(container: str, *arguments: str) -> int:
         stack_rollout = rollout.StackRollout(
             os.environ["MWAA_KIT_ENVIRONMENT_NAME"], version.airflow_version,
             "http://webserver:8080" + version.health_path)
-        mwaa_api.main(_mwaa_api_arguments(version), PreparedCliRunner(prepared), stack_rollout)
+        mwaa_api.main(_mwaa_api_arguments(version),
+                      PreparedCliRunner(_follow_rollouts(version, prepared)), stack_rollout)
         return 0
 
     def launch(prepared: PreparedEnvironment) -> rollout.Launched:

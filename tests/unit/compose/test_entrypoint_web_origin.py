@@ -62,7 +62,7 @@ def test_the_mwaa_container_serves_the_origin_with_its_own_cli_runner(monkeypatc
     assert option["--tls-dir"] == str(entrypoint.TLS_DIR)
     assert option["--airflow-version"] == catalog.DEFAULT_VERSION
     assert isinstance(served["runner"], PreparedCliRunner)
-    assert served["runner"].prepared == "prepared"
+    assert served["runner"].prepared() == "prepared"
     # Updates are checked with the contract, then rolled out to this stack's containers.
     assert option["--apply"] == "compose"
     assert served["rollout"].environment_name == "StackEnv"
@@ -75,3 +75,19 @@ def _keep_tls_dir():
     tls_dir = entrypoint.TLS_DIR
     yield
     entrypoint.TLS_DIR = tls_dir
+
+
+def test_the_cli_endpoint_follows_each_rolled_out_bundle_preparing_it_once(monkeypatch):
+    """A rollout restarts the Airflow containers' processes, not the mwaa container's: its
+    CLI endpoint must run commands with the new bundle's plugins and requirements."""
+    bundles = iter(["bundle-1", "bundle-1", "bundle-2", "bundle-2"])
+    monkeypatch.setattr(entrypoint.rollout, "current_bundle", lambda: None)
+    prepared = []
+    monkeypatch.setattr(entrypoint, "_prepared",
+                        lambda version: prepared.append(version) or f"prepared-{len(prepared)}")
+    follow = entrypoint._follow_rollouts("3.3.1", "at-start")
+    assert follow() == "at-start"
+    monkeypatch.setattr(entrypoint.rollout, "current_bundle", lambda: next(bundles))
+    assert [follow() for _ in range(4)] == ["prepared-1", "prepared-1", "prepared-2",
+                                            "prepared-2"]
+    assert prepared == ["3.3.1", "3.3.1"]
