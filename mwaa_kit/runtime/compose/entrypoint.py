@@ -36,6 +36,7 @@ from mwaa_kit.emulators.mwaa import server as mwaa_server
 from mwaa_kit.errors import KitError
 from mwaa_kit.runtime import mwaa_api
 from mwaa_kit.runtime.compose import rollout
+from mwaa_kit.runtime.compose.volumes import ADMIN_PASSWORD_FILE, STATE, TLS_DIR
 from mwaa_kit.runtime.mwaa_cli import PreparedCliRunner
 
 HOME = Path(os.environ.get("AIRFLOW_HOME", "/usr/local/airflow"))
@@ -44,8 +45,6 @@ BUNDLE = Path(os.environ.get("MWAA_KIT_BUNDLE_DIR", "/mwaa/bundle"))
 # origin, inside the stack (docker-compose.yml publishes both on the host's loopback).
 MWAA_API_PORT = 8000
 WEB_PORT = 8443
-# The kit's CA (the origin's) and the origin's certificate, in the stack's state volume.
-TLS_DIR = Path("/mwaa/state/tls")
 
 
 def _bundle() -> Bundle:
@@ -93,7 +92,7 @@ def _runtime_options(version: catalog.AirflowVersion) -> dict[str, str]:
             "core.execution_api_server_url": "http://webserver:8080/execution/",
             "api_auth.jwt_secret": env["MWAA_KIT_FERNET_KEY"],
             "core.simple_auth_manager_users": "admin:admin",
-            "core.simple_auth_manager_passwords_file": "/mwaa/state/admin-password.json",
+            "core.simple_auth_manager_passwords_file": str(ADMIN_PASSWORD_FILE),
         })
     else:
         options.update({"webserver.web_server_port": "8080", "webserver.workers": "1",
@@ -154,7 +153,7 @@ def _init(prepared: PreparedEnvironment) -> int:
     subprocess.run([str(prepared.virtualenv.python), str(script),
                     os.environ["MWAA_KIT_DATABASE_URL"]], env=env, check=True, cwd=HOME)
     subprocess.run(prepared.airflow("db", "migrate"), env=env, check=True, cwd=HOME)
-    password = Path("/mwaa/state/admin-password.json")
+    password = ADMIN_PASSWORD_FILE
     if not password.exists():
         password.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
         password.chmod(0o644)
@@ -169,7 +168,7 @@ def _init(prepared: PreparedEnvironment) -> int:
 
 
 def _init_marker() -> Path:
-    return Path("/mwaa/state") / f"init-{os.environ.get('MWAA_KIT_RUN_ID', 'manual')}"
+    return STATE / f"init-{os.environ.get('MWAA_KIT_RUN_ID', 'manual')}"
 
 
 def _wait_for_init(timeout: float = 900) -> None:
@@ -200,7 +199,7 @@ def _wait_for_services(timeout: float = 300) -> None:
 def _require_writable_volumes() -> None:
     """The image runs as MWAA's non-root `airflow` user; volumes made by an image that ran
     as root stay root's, and nothing could be installed or written there."""
-    for folder in (Path("/mwaa/state"), Path(os.environ["MWAA_KIT_CACHE_DIR"]) / "venvs"):
+    for folder in (STATE, Path(os.environ["MWAA_KIT_CACHE_DIR"]) / "venvs"):
         if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
             raise SystemExit(
                 f"mwaa-kit: {folder} is not writable by uid {os.getuid()} (a volume made "
@@ -248,13 +247,13 @@ def _mwaa_api_arguments(version: catalog.AirflowVersion) -> list[str]:
     (rollout.py)."""
     return ["--host", "0.0.0.0", "--port", str(MWAA_API_PORT),
             "--s3-endpoint", os.environ["AWS_ENDPOINT_URL"],
-            "--state-dir", "/mwaa/state/mwaa", "--create-delay", "0", "--delete-delay", "0",
+            "--state-dir", str(STATE / "mwaa"), "--create-delay", "0", "--delete-delay", "0",
             "--update-delay", "0.5", "--apply", "compose",
             "--webserver-hostname", os.environ["MWAA_KIT_WEB_HOSTNAME"],
             "--web-port", str(WEB_PORT), "--web-upstream", "http://webserver:8080",
             "--tls-dir", str(TLS_DIR),
             "--airflow-url", "http://webserver:8080", "--airflow-version",
-            version.airflow_version, "--password-file", "/mwaa/state/admin-password.json"]
+            version.airflow_version, "--password-file", str(ADMIN_PASSWORD_FILE)]
 
 
 def _follow_rollouts(version: catalog.AirflowVersion,

@@ -30,8 +30,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mwaa_kit.runtime import processes
+from mwaa_kit.runtime.compose.volumes import STATE
 
-ROOT = Path("/mwaa/state/rollout")
+ROOT = STATE / "rollout"
 CONFIG_FILE = "airflow-config.json"  # the update's AirflowConfigurationOptions
 BEAT_SECONDS = 2.0
 STALE_SECONDS = 15.0  # a container silent this long is gone (killed, or the stack is down)

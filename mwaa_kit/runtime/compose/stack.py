@@ -35,8 +35,8 @@ from mwaa_kit.runtime.compose.engine import (
     compose_command,
     is_podman_compose,
 )
-from mwaa_kit.runtime.compose.entrypoint import TLS_DIR
 from mwaa_kit.runtime.compose.images import COMPOSE_FILE
+from mwaa_kit.runtime.compose.volumes import TLS_DIR
 from mwaa_kit.runtime.interface import (
     DEFAULT_OPTIONS,
     Component,
