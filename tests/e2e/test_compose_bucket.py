@@ -2,7 +2,8 @@
 its Airflow reads the DAGs the dags-sync service mirrors from the environment's bucket
 (not the project's dags/), and an UpdateEnvironment through the stack's MWAA API
 (`promote --target local`) restarts the running containers on the new bundle, or fails
-and leaves them on the previous one, as MWAA does.
+and leaves them on the previous one, as MWAA does; MWAA's CLI endpoint runs its commands
+on the bundle rolled out.
 
 One stack, with podman-compose only: test_compose_stack.py runs the default
 (`--dags-from project`) stack under both compose tools."""
@@ -21,6 +22,7 @@ from botocore.config import Config
 
 from mwaa_kit.runtime.processes import free_port
 from tests.e2e.conftest import new_folder, write_project
+from tests.e2e.mwaa_data_plane import airflow_cli
 from tests.e2e.test_compose_stack import REPO, _cli
 
 pytestmark = pytest.mark.e2e
@@ -145,8 +147,20 @@ def _promote(project, check: int) -> dict:
     return json.loads(result.stdout)
 
 
+def _variable_through_the_cli(project, name: str) -> tuple[int, str]:
+    """`variables get NAME` through MWAA's documented /aws_mwaa/cli flow: (status, stdout)."""
+    status = json.loads(_cli("status", "--format", "json", project=project).stdout)
+    code, stdout, _ = airflow_cli(status["endpoints"]["mwaa_api"], status["web_ca_file"],
+                                  ENVIRONMENT, f"variables get {name}")
+    return code, stdout.strip()
+
+
 def test_an_update_restarts_the_running_containers_on_the_new_bundle(stack):
-    probe = f"ROLLOUT_PROBE={uuid.uuid4().hex[:8]}"
+    # Airflow reads AIRFLOW_VAR_* as variables: the CLI endpoint shows the startup script
+    # of the bundle it runs on.
+    value = uuid.uuid4().hex[:8]
+    probe = f"AIRFLOW_VAR_ROLLOUT_PROBE={value}"
+    assert _variable_through_the_cli(stack, "rollout_probe") != (200, value)
     startup = stack / "requirements" / "startup.sh"
     startup.write_text(startup.read_text() + f"\nexport {probe}\n")
     (stack / "plugins" / "rollout_probe.py").write_text(PROBE_PLUGIN)
@@ -162,6 +176,8 @@ def test_an_update_restarts_the_running_containers_on_the_new_bundle(stack):
     for service in ("scheduler", "worker"):
         for container in _containers(service):
             assert _airflow_processes(container, probe + "$"), (service, container)
+    # The mwaa container is not restarted: its CLI endpoint prepares the new bundle.
+    assert _variable_through_the_cli(stack, "rollout_probe") == (200, value)
 
 
 def test_an_update_that_cannot_be_prepared_fails_and_the_stack_keeps_running(stack):

@@ -6,7 +6,6 @@ drives a Docker engine."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -35,10 +34,19 @@ from tests.e2e.compose_stack_parts import (
     task_log,
 )
 from tests.e2e.conftest import E2E_ROOT, run_cli, write_project
+from tests.e2e.mwaa_data_plane import (
+    airflow_cli,
+    child_runs,
+    create_cli_token,
+    finished,
+    poll_rest,
+    run_the_trigger_with_a_failing_child,
+)
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
+ENVIRONMENT = "SalesforceIngestion"
 # Base images made locally (no registry here); users keep the public defaults.
 LOCAL_BASES = {"AIRFLOW_BASE_IMAGE": "mwaa-kit/base:bookworm-py3.12",
                "POSTGRES_BASE_IMAGE": "mwaa-kit/base:trixie",
@@ -164,35 +172,27 @@ def _mwaa(status: dict):
 def test_the_stack_serves_the_mwaa_api_over_its_airflow(stack):
     status = _status(stack)
     mwaa = _mwaa(status)
-    environment = mwaa.get_environment(Name="SalesforceIngestion")["Environment"]
+    environment = mwaa.get_environment(Name=ENVIRONMENT)["Environment"]
     assert environment["Status"] == "AVAILABLE"
     assert environment["AirflowVersion"] == status["airflow_version"]
     # The one HTTPS origin, published on the host's loopback, as natively.
     assert environment["WebserverUrl"] == status["web_url"] == status["endpoints"]["web"]
     assert status["web_url"].startswith("https://127.0.0.1:")
-    dags = _invoke(mwaa, "/dags")
+    dags = poll_rest(mwaa, ENVIRONMENT, "/dags", bool, 120)
     assert {"salesforce_to_s3", "slow_extract"} <= {d["dag_id"] for d in dags["dags"]}
     with pytest.raises(mwaa.exceptions.RestApiClientException) as unknown:
-        mwaa.invoke_rest_api(Name="SalesforceIngestion", Path="/dags/no_such_dag",
+        mwaa.invoke_rest_api(Name=ENVIRONMENT, Path="/dags/no_such_dag",
                              Method="GET")
     assert unknown.value.response["RestApiStatusCode"] == 404
 
 
 def _airflow_cli(status: dict, command: str, token: dict | None = None) -> tuple[int, str, str]:
-    """MWAA's documented flow: CreateCliToken (unless given a token), then an HTTPS POST of the
-    command to /aws_mwaa/cli, verified against the CA `status` names: (status, stdout,
-    stderr or the refusal's message)."""
-    token = token or _mwaa(status).create_cli_token(Name="SalesforceIngestion")
+    """MWAA's documented flow (`aws mwaa create-cli-token`, curl POST to /aws_mwaa/cli)
+    against the stack, verified against the CA `status` names."""
+    token = token or create_cli_token(status["endpoints"]["mwaa_api"], ENVIRONMENT)
     assert f"https://{token['WebServerHostname']}" == status["web_url"]
-    answer = requests.post(f"https://{token['WebServerHostname']}/aws_mwaa/cli",
-                           data=command, verify=status["web_ca_file"], timeout=120,
-                           headers={"Authorization": f"Bearer {token['CliToken']}",
-                                    "Content-Type": "text/plain"})
-    body = answer.json()
-    if "stdout" not in body:  # refused before any command ran
-        return answer.status_code, "", body["message"]
-    return answer.status_code, *(base64.b64decode(body[name]).decode()
-                                 for name in ("stdout", "stderr"))
+    return airflow_cli(status["endpoints"]["mwaa_api"], status["web_ca_file"], ENVIRONMENT,
+                       command, token)
 
 
 def test_the_airflow_cli_endpoint_runs_what_mwaa_runs_in_the_stack(stack):
@@ -201,13 +201,16 @@ def test_the_airflow_cli_endpoint_runs_what_mwaa_runs_in_the_stack(stack):
     while "cli_probe" not in (listed := _airflow_cli(status, "dags list -o plain"))[1]:
         assert listed[0] == 200 and time.monotonic() < deadline, listed
         time.sleep(5)
+    assert _airflow_cli(status, "dags unpause cli_probe")[0] == 200
     run_id = f"cli-{int(time.time())}"
     code, stdout, stderr = _airflow_cli(status, f"dags trigger cli_probe -r {run_id}")
     assert code == 200 and run_id in stdout, stderr
-    assert _invoke(_mwaa(status), f"/dags/cli_probe/dagRuns/{run_id}")["dag_run_id"] == run_id
+    run = poll_rest(_mwaa(status), ENVIRONMENT, f"/dags/cli_probe/dagRuns/{run_id}", finished,
+                    600)
+    assert run["state"] == "success", run
     code, stdout, stderr = _airflow_cli(status, "db reset -y")
     assert (code, stdout) == (500, "") and "not a supported Airflow CLI command" in stderr
-    token = _mwaa(status).create_cli_token(Name="SalesforceIngestion")
+    token = _mwaa(status).create_cli_token(Name=ENVIRONMENT)
     requests.post(f"{status['endpoints']['mwaa_api']}{ADMIN_PATH}/advance-token-clock",
                   json={"seconds": 61}, timeout=30).raise_for_status()
     code, _, message = _airflow_cli(status, "version", token)
@@ -218,7 +221,7 @@ def test_a_web_login_token_opens_the_stack_s_ui_logged_in_in_a_browser(stack):
     """MWAA's web-login URL, opened in Debian's headless Chromium, lands on the stack's UI
     logged in over HTTPS; the UI's API refuses a caller without the login's cookie."""
     status = _status(stack)
-    token = _mwaa(status).create_web_login_token(Name="SalesforceIngestion")
+    token = _mwaa(status).create_web_login_token(Name=ENVIRONMENT)
     assert f"https://{token['WebServerHostname']}" == status["web_url"]
     host, port = token["WebServerHostname"].rsplit(":", 1)
     browser = chromium(ssl.get_server_certificate((host, int(port))).encode())
@@ -241,8 +244,14 @@ def test_a_dag_triggers_and_waits_for_another_through_the_provider_s_operators(s
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     tasks = {task["task_id"]: task["state"] for task in json.loads(run.stdout)["tasks"]}
     assert tasks == dict.fromkeys(("trigger_and_wait", "trigger", "wait_for_run"), "success")
-    runs = _invoke(_mwaa(_status(stack)), "/dags/mwaa_api_child/dagRuns")["dag_runs"]
-    assert [run["state"] for run in runs] == ["success", "success"]
+    mwaa = _mwaa(_status(stack))
+    assert child_runs(mwaa, ENVIRONMENT, "success") == ["success", "success"]
+
+    final, states = run_the_trigger_with_a_failing_child(mwaa, ENVIRONMENT)
+    assert final == "failed"
+    assert states == {"trigger_and_wait": "failed", "trigger": "success",
+                      "wait_for_run": "failed"}
+    assert child_runs(mwaa, ENVIRONMENT, "fail") == ["failed", "failed"]
 
 
 def test_promote_to_the_stack_syncs_a_changed_dag_then_plans_nothing(stack):
@@ -259,20 +268,6 @@ def _promote(project) -> dict:
                   "--poll-interval", "1", project=project, check=False)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     return json.loads(result.stdout)
-
-
-def _invoke(mwaa, path: str, timeout: float = 120) -> dict:
-    """InvokeRestApi GET `path`'s answer, asked again after MWAA's 504 (a busy machine can keep
-    the webserver's one worker over 10 s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return mwaa.invoke_rest_api(Name="SalesforceIngestion", Path=path,
-                                        Method="GET")["RestApiResponse"]
-        except mwaa.exceptions.RestApiServerException as error:
-            if error.response["RestApiStatusCode"] != 504 or time.monotonic() > deadline:
-                raise
-            time.sleep(2)
 
 
 def test_a_killed_worker_s_task_is_retried_on_the_other_and_completes(stack):

@@ -10,7 +10,6 @@ Debian's Chromium."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -31,11 +30,18 @@ from mwaa_kit.emulators.mwaa.urls import ADMIN_PATH
 from tests.e2e.chromium import chromium, log_in_with_web_token
 from tests.e2e.conftest import E2E_ROOT, run_cli
 from tests.e2e.local_mwaa_probes import HOOK_SCRIPT, PROBE_DAG, REST_PROBE_DAG
+from tests.e2e.mwaa_data_plane import (
+    AWS_CLI,
+    airflow_cli,
+    child_runs,
+    finished,
+    poll_rest,
+    run_the_trigger_with_a_failing_child,
+)
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-AWS_CLI = str(Path(sys.executable).with_name("aws"))
 ENVIRONMENT = "SalesforceIngestion"  # the example project's environment_name
 
 
@@ -104,21 +110,7 @@ def _rest(local, path: str, method: str = "GET", **members) -> dict:
 
 
 def _poll(local, path: str, done, timeout: float) -> dict:
-    """InvokeRestApi GET `path` until done(its RestApiResponse), for at most `timeout`
-    seconds. An answer later than MWAA's 10 s (504) is asked again, as any poller would: a
-    busy laptop can keep Airflow's one API worker that long."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            answer = _rest(local, path)["RestApiResponse"]
-        except local["mwaa"].exceptions.RestApiServerException as error:
-            if error.response["RestApiStatusCode"] != 504:
-                raise
-            answer = None
-        if answer is not None and done(answer):
-            return answer
-        assert time.monotonic() < deadline, f"GET {path}: still {answer}"
-        time.sleep(2)
+    return poll_rest(local["mwaa"], ENVIRONMENT, path, done, timeout)
 
 
 def test_invoke_rest_api_lists_triggers_and_refuses_as_mwaa(local):
@@ -135,7 +127,7 @@ def test_invoke_rest_api_lists_triggers_and_refuses_as_mwaa(local):
     assert started["RestApiStatusCode"] == 200
     assert started["RestApiResponse"]["dag_run_id"] == run_id
     assert _poll(local, f"/dags/rest_probe/dagRuns/{run_id}",
-                 lambda run: run["state"] in ("success", "failed"), 300)["state"] == "success"
+                 finished, 300)["state"] == "success"
 
     with pytest.raises(local["mwaa"].exceptions.RestApiClientException) as unknown:
         _rest(local, "/dags/no_such_dag/dagRuns", "POST",
@@ -197,12 +189,6 @@ def test_an_expired_web_token_is_refused(local):
     assert "_token" not in refused.cookies
 
 
-def _child_runs(local, outcome: str) -> list[str]:
-    """The states of mwaa_api_child's runs whose conf asked for `outcome`."""
-    runs = _rest(local, "/dags/mwaa_api_child/dagRuns")["RestApiResponse"]["dag_runs"]
-    return [run["state"] for run in runs if run["conf"].get("outcome") == outcome]
-
-
 def test_a_dag_triggers_and_waits_for_another_through_the_provider_s_mwaa_operators(local):
     """The example's mwaa_api_trigger, unchanged: the Amazon provider's
     MwaaTriggerDagRunOperator (waiting) and MwaaDagRunSensor, in Airflow's own tasks, reach
@@ -217,22 +203,13 @@ def test_a_dag_triggers_and_waits_for_another_through_the_provider_s_mwaa_operat
     assert run.returncode == 0, run.stdout + run.stderr
     tasks = {task["task_id"]: task["state"] for task in json.loads(run.stdout)["tasks"]}
     assert tasks == dict.fromkeys(("trigger_and_wait", "trigger", "wait_for_run"), "success")
-    assert _child_runs(local, "success") == ["success", "success"]
+    assert child_runs(local["mwaa"], ENVIRONMENT, "success") == ["success", "success"]
 
-    # Its Path must stay within MWAA's 64 characters with /taskInstances appended.
-    run_id = f"fail-{uuid.uuid4().hex[:8]}"
-    _rest(local, "/dags/mwaa_api_trigger/dagRuns", "POST",
-          Body={"dag_run_id": run_id, "logical_date": datetime.now(UTC).isoformat(),
-                "conf": {"outcome": "fail"}})
-    final = _poll(local, f"/dags/mwaa_api_trigger/dagRuns/{run_id}",
-                  lambda answer: answer["state"] in ("success", "failed"), 600)
-    assert final["state"] == "failed"
-    instances = _rest(local, f"/dags/mwaa_api_trigger/dagRuns/{run_id}/taskInstances")
-    states = {instance["task_id"]: instance["state"]
-              for instance in instances["RestApiResponse"]["task_instances"]}
+    final, states = run_the_trigger_with_a_failing_child(local["mwaa"], ENVIRONMENT)
+    assert final == "failed"
     assert states == {"trigger_and_wait": "failed", "trigger": "success",
                       "wait_for_run": "failed"}
-    assert _child_runs(local, "fail") == ["failed", "failed"]
+    assert child_runs(local["mwaa"], ENVIRONMENT, "fail") == ["failed", "failed"]
 
 
 def test_a_promoted_dag_and_requirement_reach_the_local_airflow(local):
@@ -321,22 +298,8 @@ def test_a_promotion_killed_mid_upload_leaves_the_running_versions(local):
 
 
 def _airflow_cli(local, command: str, token: dict | None = None) -> tuple[int, str, str]:
-    """MWAA's documented flow, `aws mwaa create-cli-token` (unless given a token) then curl POST
-    to https://$WEB_SERVER_HOSTNAME/aws_mwaa/cli: (status, stdout, stderr or the refusal)."""
-    token = token or json.loads(subprocess.run(
-        [AWS_CLI, "mwaa", "create-cli-token", "--name", ENVIRONMENT], capture_output=True,
-        text=True, env={**os.environ, **client_environment(local["mwaa_url"])}, timeout=60,
-        check=True).stdout)
-    result = subprocess.run(
-        ["curl", "-sS", "--cacert", str(_tls_dir(local) / "ca.pem"), "-X", "POST",
-         f"https://{token['WebServerHostname']}/aws_mwaa/cli", "-H", "Content-Type: text/plain",
-         "-H", f"Authorization: Bearer {token['CliToken']}", "--data-raw", command,
-         "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=300, check=True)
-    body, status = result.stdout.rsplit("\n", 1)
-    answer = json.loads(body)
-    if "stdout" not in answer:  # refused before any command ran
-        return int(status), "", answer["message"]
-    return int(status), *(base64.b64decode(answer[name]).decode() for name in ("stdout", "stderr"))
+    return airflow_cli(local["mwaa_url"], _tls_dir(local) / "ca.pem", ENVIRONMENT, command,
+                       token)
 
 
 def test_the_airflow_cli_endpoint_runs_what_mwaa_runs_and_refuses_the_rest(local):
@@ -349,7 +312,7 @@ def test_the_airflow_cli_endpoint_runs_what_mwaa_runs_and_refuses_the_rest(local
     status, stdout, stderr = _airflow_cli(local, f"dags trigger rest_probe -r {run_id}")
     assert status == 200 and run_id in stdout, stderr
     assert _poll(local, f"/dags/rest_probe/dagRuns/{run_id}",
-                 lambda run: run["state"] in ("success", "failed"), 300)["state"] == "success"
+                 finished, 300)["state"] == "success"
     status, stdout, stderr = _airflow_cli(local, "db reset -y")
     assert (status, stdout) == (500, "") and "not a supported Airflow CLI command" in stderr
     token = local["mwaa"].create_cli_token(Name=ENVIRONMENT)
