@@ -47,7 +47,7 @@ def write_and_report(kind: str, project: Project, dag_id: str | None, force: boo
                      kit_spec: str | None = None) -> None:
     """Write the CI file and say what was written and what is left to do (`init --ci` too)."""
     path = ci_recipes.write_recipe(kind, project, dag_id, force, kit_spec)
-    stdout.print(f"[green]✓[/] wrote {path}")
+    stdout.print(f"[green]✓[/] wrote {path}", soft_wrap=True)
     variable = "repository variable" if kind == "github" else "CI/CD variable"
     source = ("the GitHubActionsRoleArn output of the infra/ stack (-c source=github-actions)"
               if kind == "github" else "a role that trusts your GitLab instance's OIDC tokens")
