@@ -8,6 +8,7 @@ from mwaa_kit import __version__
 # that `mwaa-kit --help` lists them without importing heavy dependencies eagerly.
 _SUBCOMMANDS = {
     "init": "mwaa_kit.cli.init:init",
+    "ci": "mwaa_kit.cli.ci:ci",
     "up": "mwaa_kit.cli.environment:up",
     "down": "mwaa_kit.cli.environment:down",
     "status": "mwaa_kit.cli.environment:status",

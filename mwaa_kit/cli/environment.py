@@ -144,8 +144,8 @@ def logs(project_dir, component, follow, lines):
     redact = Redactor(project_secrets(project))
     sources = environment.log_sources()
     if component is None:
-        for name, where in sources.items():
-            stdout.print(f"{name:<16} {where}")
+        for name, where in sources.items():  # one line each, unwrapped: scripts read it
+            click.echo(f"{name:<16} {where}")
         return
     if component not in sources:
         raise click.BadParameter(

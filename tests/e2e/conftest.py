@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mwaa_kit import catalog
+from tests.e2e.promote_emulators import aws, emulators  # noqa: F401 - the promotion tests' fixtures
 
 # PostgreSQL runs as the `postgres` user when the tests run as root, so projects live
 # under a folder every user can traverse (pytest's own tmp folders are owner-only).

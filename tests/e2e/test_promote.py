@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import boto3
@@ -20,8 +19,8 @@ from mwaa_kit.emulators.mwaa.server import HEALTH_PATH, client_environment
 from mwaa_kit.project import load_project
 from mwaa_kit.release.lock import LOCK_KEY
 from mwaa_kit.runtime import processes
-from mwaa_kit.runtime.services import start_moto, start_mwaa_api
 from tests.e2e.conftest import E2E_ROOT
+from tests.e2e.promote_emulators import new_environment
 from tests.unit.mwaa_emulator.conftest import admin, settled
 
 # The AWS CLI the test extra installs beside this Python (not whatever is on PATH).
@@ -31,52 +30,15 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = REPO / "tests" / "fixtures" / "broken_projects"
-ROLE = "arn:aws:iam::123456789012:role/mwaa-execution"
-NETWORK = {"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
 EXAMPLE_VERSION = load_project(REPO).airflow_version  # the environment runs what it names
-
-
-@pytest.fixture(scope="module")
-def emulators(tmp_path_factory):
-    """moto server and the MWAA emulator, each its own process; the emulator's changes are
-    counted: each shows its transitional state to one GetEnvironment, then is over."""
-    logs = tmp_path_factory.mktemp("promote-emulators")
-    moto = start_moto(logs / "moto.log", processes.free_port())
-    s3_url = f"http://127.0.0.1:{moto.port}"
-    mwaa = start_mwaa_api(logs / "mwaa.log", processes.free_port(), s3_url,
-                          logs / "mwaa-state")
-    mwaa_url = f"http://127.0.0.1:{mwaa.port}"
-    assert admin(mwaa_url, "set-transition", {
-        "transition": {"progression": "reads", "reads": 1}})[0] == 200
-    yield {"s3_url": s3_url, "mwaa_url": mwaa_url}
-    processes.stop(mwaa)
-    processes.stop(moto)
-
-
-@pytest.fixture
-def aws(emulators):
-    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing",
-                   "region_name": "us-east-1"}
-    return {
-        "s3": boto3.client("s3", endpoint_url=emulators["s3_url"], **credentials),
-        "mwaa": boto3.client("mwaa", endpoint_url=emulators["mwaa_url"],
-                             config=Config(inject_host_prefix=False), **credentials),
-    }
 
 
 @pytest.fixture
 def target(emulators, aws):
-    """A versioned bucket, an AVAILABLE environment on it, and a copy of the example
-    project whose `e2e` target names that environment."""
-    name = f"Env{uuid.uuid4().hex[:8]}"
-    bucket = f"mwaa-{name.lower()}"
-    aws["s3"].create_bucket(Bucket=bucket)
-    aws["s3"].put_bucket_versioning(Bucket=bucket,
-                                    VersioningConfiguration={"Status": "Enabled"})
-    aws["mwaa"].create_environment(
-        Name=name, ExecutionRoleArn=ROLE, SourceBucketArn=f"arn:aws:s3:::{bucket}",
-        DagS3Path="dags", NetworkConfiguration=NETWORK, AirflowVersion=EXAMPLE_VERSION)
-    settled(aws["mwaa"], name)
+    """An AVAILABLE environment on a versioned bucket, and a copy of the example project
+    whose `e2e` target names that environment."""
+    environment = new_environment(aws, EXAMPLE_VERSION)
+    name = environment["name"]
     E2E_ROOT.mkdir(parents=True, exist_ok=True)
     root = E2E_ROOT / f"promote-{name}"
     for folder in ("dags", "plugins", "requirements"):
@@ -85,7 +47,7 @@ def target(emulators, aws):
     config = (REPO / "mwaa-kit.toml").read_text()
     (root / "mwaa-kit.toml").write_text(
         config + f'\n[targets.e2e]\nenvironment_name = "{name}"\nregion = "us-east-1"\n')
-    yield {"name": name, "bucket": bucket, "root": root, **emulators, **aws}
+    yield {**environment, "root": root, **emulators, **aws}
     shutil.rmtree(root, ignore_errors=True)
 
 
