@@ -89,13 +89,18 @@ class FixOutcome:
     written: bool = False
 
     def to_dict(self) -> dict:
+        """The `fix` member of upgrade-check's JSON report."""
         return {"target": self.target, "rules": list(self.rules), "written": self.written,
                 "files": [asdict(fixed) for fixed in self.files],
                 "unfixed": [asdict(finding) for finding in self.unfixed]}
 
 
 def fix_rules(version: catalog.AirflowVersion) -> tuple[str, ...]:
-    """The AIR rules to fix for `version`: those whose findings are not information there."""
+    """The AIR rules to fix for `version`: those whose findings are not information there
+    (a fix to a name the version does not have yet would break the DAG).
+
+    :param version: the target version.
+    """
     return tuple(rule for rule in airflow_rules.RULES
                  if airflow_rules.severity(rule, version) != "info")
 
