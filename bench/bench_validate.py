@@ -134,11 +134,26 @@ def run_airflow(project: Path, env: dict, bin_dir: Path) -> tuple[float, set[str
         env=env, capture_output=True, text=True, timeout=1800,
     )
     seconds = time.monotonic() - started
-    start = result.stdout.find("[")
-    rows = json.loads(result.stdout[start:]) if start >= 0 else []
+    rows = _json_list(result.stdout)
     files = {str(Path(row["filepath"]).resolve().relative_to(project.resolve()))
              for row in rows}
     return seconds, files
+
+
+def _json_list(output: str) -> list:
+    """The JSON list in `output`, after whatever Airflow logged first (a warning such as
+    "[warning  ] Could not import graphviz" has its own brackets)."""
+    decoder = json.JSONDecoder()
+    start = output.find("[")
+    while start >= 0:
+        try:
+            value, _ = decoder.raw_decode(output, start)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, list):
+            return value
+        start = output.find("[", start + 1)
+    return []
 
 
 def main(argv: list[str] | None = None) -> int:
