@@ -22,7 +22,6 @@ is printed, so what dominates it shows.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -31,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 from ruff.__main__ import find_ruff_bin  # noqa: E402
 
-from bench.bench_validate import WORK_ROOT, prepare_airflow, run_airflow  # noqa: E402
+from bench.bench_validate import (  # noqa: E402
+    bench_parser,
+    format_runs,
+    new_project,
+    prepare_airflow,
+    run_airflow,
+)
 from mwaa_kit import catalog  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "upgrade" / "dags"
@@ -99,15 +103,11 @@ def compare(project: Path, report: dict, diagnostics: list[dict],
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", type=int, default=200)
+    parser = bench_parser(__doc__)
     parser.add_argument("--to", default="3.3.1", help="the target version")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each (median shown)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated project")
     args = parser.parse_args(argv)
     target = catalog.get_version(args.to)
-    WORK_ROOT.mkdir(parents=True, exist_ok=True)
-    project = WORK_ROOT / f"bench-upgrade-{uuid.uuid4().hex[:8]}"
+    project = new_project("bench-upgrade")
     try:
         generate(project, args.files)
         env, bin_dir, migrate = prepare_airflow(project, target)
@@ -127,17 +127,18 @@ def main(argv: list[str] | None = None) -> int:
         checks = ", ".join(f"{c['name']} {c['seconds']:.1f}" for c in report["checks"])
         print(f"{args.files} DAG files, Airflow {FROM_VERSION} -> {args.to}, "
               f"{os.cpu_count()} core(s), median of {len(kit_runs)} run(s) each")
-        print(f"mwaa-kit upgrade-check --to {args.to}:      {kit:6.1f} s; runs {_runs(kit_runs)}")
+        print(f"mwaa-kit upgrade-check --to {args.to}:      {kit:6.1f} s; "
+              f"runs {format_runs(kit_runs)}")
         print(f"  its checks (s): {checks}")
         idle = sum(c["seconds"] for c in report["checks"]
                    if c["name"] in ("config", "requirements", "plugins"))
         print(f"  of which {idle:.1f} s in config, requirements and plugins, for a project "
               "with no [airflow_config] option, requirement or plugin")
         print(f"ruff check --select AIR3 --preview:        "
-              f"{statistics.median(ruff_runs):6.1f} s; runs {_runs(ruff_runs)}")
+              f"{statistics.median(ruff_runs):6.1f} s; runs {format_runs(ruff_runs)}")
         print(f"airflow dags list-import-errors --local:   "
               f"{statistics.median(airflow_runs):6.1f} s (after airflow db migrate: "
-              f"{migrate:.1f} s); runs {_runs(airflow_runs)}")
+              f"{migrate:.1f} s); runs {format_runs(airflow_runs)}")
         print(f"ratio upgrade-check / (ruff + airflow): {ratio:.2f}x (goal <= 1.2x: "
               f"{'met' if ratio <= 1.2 else 'NOT met'})")
         print(f"same AIR findings as ruff: {'yes' if same_rules else 'NO'}; every file "
@@ -150,10 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(project, ignore_errors=True)
-
-
-def _runs(seconds: list[float]) -> str:
-    return ", ".join(f"{value:.2f}" for value in seconds)
 
 
 if __name__ == "__main__":
