@@ -134,23 +134,50 @@ def run_airflow(project: Path, env: dict, bin_dir: Path) -> tuple[float, set[str
         env=env, capture_output=True, text=True, timeout=1800,
     )
     seconds = time.monotonic() - started
-    start = result.stdout.find("[")
-    rows = json.loads(result.stdout[start:]) if start >= 0 else []
+    rows = _json_list(result.stdout)
     files = {str(Path(row["filepath"]).resolve().relative_to(project.resolve()))
              for row in rows}
     return seconds, files
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _json_list(output: str) -> list:
+    """The JSON list in `output`, after whatever Airflow logged first (a warning such as
+    "[warning  ] Could not import graphviz" has its own brackets)."""
+    decoder = json.JSONDecoder()
+    start = output.find("[")
+    while start >= 0:
+        try:
+            value, _ = decoder.raw_decode(output, start)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, list):
+            return value
+        start = output.find("[", start + 1)
+    return []
+
+
+def bench_parser(doc: str) -> argparse.ArgumentParser:
+    """The options of a side-by-side bench over generated DAG files (this one's, and
+    bench_upgrade_check's): --files, --repeat, --keep."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=200)
-    parser.add_argument("--version", default=catalog.DEFAULT_VERSION)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (median shown)")
     parser.add_argument("--keep", action="store_true", help="keep the generated project")
+    return parser
+
+
+def new_project(name: str) -> Path:
+    """A fresh folder for the generated project, under WORK_ROOT."""
+    WORK_ROOT.mkdir(parents=True, exist_ok=True)
+    return WORK_ROOT / f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--version", default=catalog.DEFAULT_VERSION)
     args = parser.parse_args(argv)
     version = catalog.get_version(args.version)
-    WORK_ROOT.mkdir(parents=True, exist_ok=True)
-    project = WORK_ROOT / f"bench-validate-{uuid.uuid4().hex[:8]}"
+    project = new_project("bench-validate")
     try:
         expected = generate(project, args.files, args.version)
         env, bin_dir, migrate = prepare_airflow(project, version)
@@ -167,9 +194,9 @@ def main(argv: list[str] | None = None) -> int:
               f"median of {len(validate_runs)} run(s) each")
         print(f"mwaa-kit validate --only dags:            {validate_seconds:6.1f} s "
               f"(parsing {details.get('parse_seconds', 0):.1f} s on "
-              f"{details.get('processes')} process(es)); runs {_runs(validate_runs)}")
+              f"{details.get('processes')} process(es)); runs {format_runs(validate_runs)}")
         print(f"airflow dags list-import-errors --local:  {airflow_seconds:6.1f} s "
-              f"(after airflow db migrate: {migrate:.1f} s); runs {_runs(airflow_runs)}")
+              f"(after airflow db migrate: {migrate:.1f} s); runs {format_runs(airflow_runs)}")
         print(f"speed-up: {airflow_seconds / validate_seconds:.2f}x")
         print(f"files with import errors: validate {sorted(validate_errors)}")
         print(f"                          airflow  {sorted(airflow_errors)}")
@@ -181,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(project, ignore_errors=True)
 
 
-def _runs(seconds: list[float]) -> str:
+def format_runs(seconds: list[float]) -> str:
+    """Each run's seconds, for the line that gives their median."""
     return ", ".join(f"{value:.2f}" for value in seconds)
 
 

@@ -51,17 +51,23 @@ def severity(rule: str, version: catalog.AirflowVersion) -> str:
     return _ON_3[rule]
 
 
-def run_ruff(paths: list[Path]) -> list[dict]:
-    """ruff's JSON diagnostics for the AIR3 rules over `paths` (folders or files).
+def run_ruff(paths: list[Path], rules: tuple[str, ...] = RULES, fix: bool = False) -> list[dict]:
+    """ruff's JSON diagnostics for `rules` (default: the AIR3 rules) over `paths`.
 
-    `--isolated`: the project's own ruff settings may not switch the rules off;
-    `--preview`: AIR321 is a preview rule in the pinned ruff."""
+    `--isolated`: the project's own ruff settings may not switch the rules off (nor turn
+    unsafe fixes on); `--preview`: AIR321 is a preview rule in the pinned ruff.
+
+    :param paths: folders or files; those that do not exist are left out.
+    :param rules: the rule codes to select.
+    :param fix: apply ruff's safe fixes to the files first (upgrade-check --fix runs it on
+        a copy); the diagnostics are then those left.
+    """
     existing = [str(path) for path in paths if path.exists()]
     if not existing:
         return []
     command = [find_ruff_bin(), "check", "--isolated", "--no-cache", "--preview",
-               "--exit-zero", "--output-format", "json", "--select", ",".join(RULES),
-               *existing]
+               "--exit-zero", "--output-format", "json", "--select", ",".join(rules),
+               *(["--fix"] if fix else []), *existing]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
         raise RuffError(f"ruff failed (exit status {completed.returncode}): "

@@ -79,6 +79,7 @@ class Report:
     :param results: one per check, in the order they ran.
     :param command: the command that made the report, named in its JUnit suite.
     :param from_version: upgrade-check's starting version; None for validate.
+    :param extra: further top-level members of the JSON report (upgrade-check --fix: "fix").
     """
 
     project: str
@@ -86,6 +87,7 @@ class Report:
     results: list[CheckResult] = field(default_factory=list)
     command: str = "validate"
     from_version: str | None = None
+    extra: dict = field(default_factory=dict)
 
     @property
     def findings(self) -> list[Finding]:
@@ -110,6 +112,7 @@ class Report:
                  "findings": [finding.to_dict() for finding in result.findings]}
                 for result in self.results
             ],
+            **self.extra,
         }
 
     def junit_xml(self) -> str:
