@@ -97,7 +97,7 @@ def read_junit(path: Path) -> list[dict]:
         child = next((element for element in case if element.tag in _OUTCOMES), None)
         outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}.get(
             child.tag if child is not None else "", "passed")
-        message = "" if child is None else (child.get("message") or child.text or "")
+        message = _message(child) if child is not None else ""
         file, line = case.get("file"), case.get("line")
         cases.append({
             "test": f"{file}::{case.get('name')}" if file
@@ -105,9 +105,19 @@ def read_junit(path: Path) -> list[dict]:
             "file": file,
             "line": int(line) + 1 if line and line.isdigit() else None,
             "outcome": outcome,
-            "message": message.strip().splitlines()[0] if message.strip() else "",
+            "message": message,
         })
     return cases
+
+
+def _message(outcome: ElementTree.Element) -> str:
+    """The first line of pytest's message, with the last line of its report when that
+    says more ('collection failure: ModuleNotFoundError: ...')."""
+    lines = [line for line in (outcome.get("message") or "").splitlines() if line.strip()]
+    report = [line for line in (outcome.text or "").splitlines() if line.strip()]
+    first = lines[0].strip() if lines else ""
+    last = report[-1].strip().removeprefix("E").strip() if report else ""
+    return f"{first}: {last}" if first and last and last not in first else first or last
 
 
 def summary(counts: Counter) -> str:

@@ -20,7 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mwaa_kit.errors import KitError
-from mwaa_kit.project import CONFIG_FILE, STATE_DIR, Project, load_project
+from mwaa_kit.project import (
+    CONFIG_FILE,
+    STATE_DIR,
+    Project,
+    ProjectConfigError,
+    load_project,
+)
 from mwaa_kit.runtime.dag_test import dags_test
 from mwaa_kit.runtime.native.environment import NativeEnvironment
 
@@ -120,8 +126,11 @@ def copy_project(project: Project, destination: Path, version: str) -> Project:
     config = destination / CONFIG_FILE
     text = config.read_text() if config.exists() else ""
     config.write_text(with_version(text, version))
-    copy = load_project(destination)
-    if copy.airflow_version != version:
+    try:
+        copy = load_project(destination)
+    except ProjectConfigError:  # a form of the file the line edit does not know
+        copy = None
+    if copy is None or copy.airflow_version != version:
         raise TrialProjectError(
             f"{project.config_file} could not be set to Airflow {version} in a copy",
             hint='Write the version as `airflow_version = "X.Y.Z"` under [environment].')
