@@ -26,6 +26,7 @@ TESTS = "tests"
 _OUTCOMES = ("failure", "error", "skipped")  # a test case's child element, if any
 _NO_TESTS = 5  # pytest's exit status when it collected nothing
 _TAIL = 20
+_EXPLAINED = 12  # lines of a failure's explanation in its finding
 
 
 def run(project: Project, report: Callable[[str], None] = lambda message: None,
@@ -71,7 +72,7 @@ def run(project: Project, report: Callable[[str], None] = lambda message: None,
         if case["outcome"] in ("failed", "error"):
             result.findings.append(Finding(
                 "pytest", "error",
-                f"{case['test']} {case['outcome']} on Airflow {version}: {case['message']}",
+                f"{case['test']} {case['outcome']} on Airflow {version}:\n{case['message']}",
                 file=case["file"], line=case["line"],
                 hint="Make the test pass on the target version, or fix what it found.",
                 code=f"pytest.{case['outcome']}"))
@@ -91,7 +92,10 @@ def run(project: Project, report: Callable[[str], None] = lambda message: None,
 def read_junit(path: Path) -> list[dict]:
     """Each test case of pytest's JUnit XML (xunit1: with file and line): `test` (its
     node id), `file`, `line` (1-based, None if unknown), `outcome` (passed, failed, error,
-    skipped) and `message` (the first line of the failure or error)."""
+    skipped) and `message` (pytest's explanation of a failure or error).
+
+    :param path: the JUnit XML file pytest wrote.
+    """
     cases = []
     for case in ElementTree.parse(path).getroot().iter("testcase"):
         child = next((element for element in case if element.tag in _OUTCOMES), None)
@@ -111,17 +115,21 @@ def read_junit(path: Path) -> list[dict]:
 
 
 def _message(outcome: ElementTree.Element) -> str:
-    """The first line of pytest's message, with the last line of its report when that
-    says more ('collection failure: ModuleNotFoundError: ...')."""
-    lines = [line for line in (outcome.get("message") or "").splitlines() if line.strip()]
-    report = [line for line in (outcome.text or "").splitlines() if line.strip()]
-    first = lines[0].strip() if lines else ""
-    last = report[-1].strip().removeprefix("E").strip() if report else ""
-    return f"{first}: {last}" if first and last and last not in first else first or last
+    """pytest's explanation of a failure or error: its `E` lines (the assertion's diff,
+    the exception), else the first line of its message."""
+    explained = [line[1:].strip() for line in (outcome.text or "").splitlines()
+                 if line.startswith("E ") and line[1:].strip()]
+    if explained:
+        return "\n".join(explained[:_EXPLAINED])
+    lines = (outcome.get("message") or "").strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def summary(counts: Counter) -> str:
-    """pytest's own way: '3 passed, 1 failed'."""
+    """The counts as pytest says them: '3 passed, 1 failed'.
+
+    :param counts: test cases by outcome (passed, failed, error, skipped).
+    """
     parts = [f"{counts[outcome]} {outcome}" for outcome in ("passed", "failed", "error",
                                                             "skipped") if counts[outcome]]
     return ", ".join(parts) or "no test ran"

@@ -43,7 +43,11 @@ class DagTest:
 
 
 def log_path(project: Project, dag_id: str) -> Path:
-    """Where a test of `dag_id` keeps Airflow's output."""
+    """Where a test of `dag_id` keeps Airflow's output.
+
+    :param project: the project whose state folder holds the log.
+    :param dag_id: the DAG tested.
+    """
     return project.state_dir / "logs" / f"dags-test-{dag_id}.log"
 
 

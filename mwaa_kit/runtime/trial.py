@@ -117,7 +117,12 @@ def trial_environment(project: Project, version: str,
 
 def copy_project(project: Project, destination: Path, version: str) -> Project:
     """Copy `project` to `destination` (without its state), its mwaa-kit.toml naming
-    Airflow `version`: the copy, loaded."""
+    Airflow `version`: the copy, loaded.
+
+    :param project: the project to copy.
+    :param destination: the copy's folder (made here).
+    :param version: the Airflow version the copy names.
+    """
     shutil.copytree(project.root, destination, symlinks=True, ignore=_NOT_COPIED)
     # Under root, PostgreSQL runs as `postgres`, which must reach its cluster in the copy
     # (mkdtemp makes owner-only folders; so may the project's own).
@@ -138,7 +143,11 @@ def copy_project(project: Project, destination: Path, version: str) -> Project:
 
 
 def with_version(text: str, version: str) -> str:
-    """mwaa-kit.toml's `text` with [environment]'s airflow_version set to `version`."""
+    """mwaa-kit.toml's `text` with [environment]'s airflow_version set to `version`.
+
+    :param text: the file's text (empty when there is none).
+    :param version: the Airflow version to name.
+    """
     line = f'airflow_version = "{version}"'
     text, found = _VERSION_LINE.subn(line, text, count=1)
     if not found:
@@ -150,7 +159,12 @@ def task_tail(output: str, task_id: str | None, lines: int = LOG_LINES) -> str:
     """The end of `task_id`'s part of `airflow dags test`'s `output`: the `lines` lines up
     to the last that names the task (2.x: "Marking task as FAILED. ..., task_id=T, ...";
     3.x: "[DAG TEST] end task task_id=T ..."), where its error is; the output's last lines
-    when `task_id` is None or no line names it."""
+    when `task_id` is None or no line names it.
+
+    :param output: what `airflow dags test` printed.
+    :param task_id: the task that failed, or None.
+    :param lines: how many lines to keep.
+    """
     text = output.rstrip().splitlines()
     end = len(text)
     if task_id:

@@ -145,7 +145,7 @@ def test_the_project_s_tests_run_with_each_failure_at_its_file_and_line(copy):
     [finding] = result.errors
     assert finding.location == "tests/test_things.py:6" and finding.code == "pytest.failed"
     assert finding.message.startswith(
-        "tests/test_things.py::test_fails failed on Airflow 3.3.1: AssertionError: numbers")
+        "tests/test_things.py::test_fails failed on Airflow 3.3.1:\nAssertionError: numbers")
     assert not (copy.root / ".pytest_cache").exists()
 
 
