@@ -2,11 +2,11 @@
 
 - `mwaa_project`: the project (`--mwaa-project DIR`, the `mwaa_project` ini option, else
   the rootdir) as `mwaa_kit.project.Project`.
-- `mwaa_dagbag`: the project's DAGs as MWAA's DAG processor sees them. When Airflow is
-  importable in the test's own interpreter this is Airflow's DagBag (plugins on sys.path);
-  otherwise the DAGs are parsed in the environment's own virtualenv (the one `up` and
-  `validate` use) and returned as a `ParsedDagBag` with the same reading API (dag_ids,
-  get_dag, import_errors, size) and each DAG's tasks and dependencies.
+- `mwaa_dagbag`: the project's DAGs as MWAA's DAG processor sees them. When the project's
+  Airflow version is importable in the test's own interpreter this is Airflow's DagBag
+  (plugins on sys.path); otherwise the DAGs are parsed in the environment's own virtualenv
+  (the one `up` and `validate` use) and returned as a `ParsedDagBag` with the same reading
+  API (dag_ids, get_dag, import_errors, size) and each DAG's tasks and dependencies.
 - `aws_emulator`: a moto server on a free port, with the endpoint, region and credentials
   a boto3 client needs (`aws_emulator.client("s3")`).
 - `salesforce_stub`: a running, seeded Salesforce stub (mwaa_kit.emulators.salesforce;
@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -124,9 +125,21 @@ def parsed_dagbag(project) -> ParsedDagBag:
         scratch.close()
 
 
+def _airflow_here() -> str | None:
+    """The version of the Airflow importable in this interpreter, None without one."""
+    if importlib.util.find_spec("airflow") is None:
+        return None
+    try:
+        return importlib.metadata.version("apache-airflow")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 @pytest.fixture(scope="session")
 def mwaa_dagbag(mwaa_project):
-    if importlib.util.find_spec("airflow") is None:
+    # Another Airflow than the project's (upgrade-check --pytest names the target version)
+    # would answer for the wrong version: parse in the project's own virtualenv then.
+    if _airflow_here() != mwaa_project.airflow_version:
         return parsed_dagbag(mwaa_project)
     plugins = str(mwaa_project.plugins_dir)
     if plugins not in sys.path:

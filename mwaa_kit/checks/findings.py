@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 CHECKS = ("config", "startup", "requirements", "plugins", "dags")
+# upgrade-check's checks in a trial environment of the target: a DAG run, the project's tests.
+TRIAL_CHECKS = ("run", "pytest")
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -27,7 +29,7 @@ class Finding:
     code: str | None = None  # a stable identifier of the failure class, e.g. dags.import_error
 
     def __post_init__(self):
-        if self.check not in CHECKS or self.severity not in SEVERITIES:
+        if self.check not in CHECKS + TRIAL_CHECKS or self.severity not in SEVERITIES:
             raise ValueError(f"bad finding: {self.check}/{self.severity}")
 
     @property

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from mwaa_kit.cli.output import console, friendly_errors, print_json, project_option, stdout
 from mwaa_kit.project import load_project
-from mwaa_kit.runtime.redaction import Redactor, project_secrets
+from mwaa_kit.runtime.dag_test import dags_test
 from mwaa_kit.runtime.select import running_environment
 
 _FINISHED = {"success", "failed"}
@@ -43,49 +43,24 @@ def test(project_dir, dag_id, logical_date, output_format, verbose):
     DAG is paused in the running environment so that its scheduler leaves the test's tasks
     alone, and unpaused again after.
     """
-    project = load_project(project_dir)
-    environment = running_environment(project)
-    redact = Redactor(project_secrets(project))
-    log_path = project.state_dir / "logs" / f"dags-test-{dag_id}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log_path.touch()
-    log_path.chmod(0o600)
-    with log_path.open("w") as log, _scheduler_kept_off(environment, dag_id), \
-            _running(f"Running {dag_id} with `airflow dags test`", quiet=verbose):
-        def on_line(line: str) -> None:
-            line = redact(line)
-            log.write(line)
-            if verbose:
-                console.out(line, end="", highlight=False)
+    environment = running_environment(load_project(project_dir))
 
-        result = environment.airflow("dags", "test", dag_id, *filter(None, [logical_date]),
-                                     on_line=on_line)
-    run = environment.run_states(dag_id)
+    def echo(line: str) -> None:
+        console.out(line, end="", highlight=False)
+
+    with _running(f"Running {dag_id} with `airflow dags test`", quiet=verbose):
+        outcome = dags_test(environment, dag_id, logical_date, on_line=echo if verbose else None)
+    run, log_path = outcome.run, outcome.log
     if run["state"] is None:
         _show_tail(log_path)
         console.print(f"[bold red]error:[/] `airflow dags test` made no run of {dag_id} "
-                      f"(exit status {result.returncode}); Airflow's output: {log_path}",
+                      f"(exit status {outcome.returncode}); Airflow's output: {log_path}",
                       soft_wrap=True)
         sys.exit(1)
     if run["state"] != "success" and not verbose:
         _show_tail(log_path)
     console.print(f"[dim]Airflow's output: {log_path}[/]", soft_wrap=True)
     _report(run, output_format)
-
-
-@contextmanager
-def _scheduler_kept_off(environment, dag_id: str) -> Iterator[None]:
-    """Pause an unpaused DAG for the length of a test: the running scheduler queues the
-    tasks of an unpaused DAG's runs, the test's own included, and both then try to run
-    the same task instance (Airflow answers 409 'TI was not in a state ...')."""
-    unpaused = environment.run_states(dag_id).get("paused") is False
-    if unpaused:
-        environment.airflow("dags", "pause", dag_id)
-    try:
-        yield
-    finally:
-        if unpaused:
-            environment.airflow("dags", "unpause", dag_id)
 
 
 @contextmanager

@@ -11,12 +11,14 @@ from rich.table import Table
 from rich.text import Text
 
 from mwaa_kit import catalog
+from mwaa_kit.checks import target_runs
 from mwaa_kit.checks.upgrade import upgrade_check as run_upgrade_check
 from mwaa_kit.checks.upgrade_fix import FixOutcome
 from mwaa_kit.checks.upgrade_fix import fix as fix_project
 from mwaa_kit.cli.output import friendly_errors, progress, project_option, stdout
 from mwaa_kit.cli.validate import emit
 from mwaa_kit.project import load_project
+from mwaa_kit.runtime.trial import trial_environment
 
 _STATUS = {"unchanged": "dim", "moves": "yellow", "no longer resolves": "red",
            "not resolved (another line fails)": "dim"}
@@ -44,11 +46,18 @@ def _fix_options(command):
               default="table", show_default=True)
 @click.option("--junit-xml", "junit_xml", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the results as JUnit XML (one test case per check).")
+@click.option("--run", "dag_ids", multiple=True, metavar="DAG_ID",
+              help="Also run DAG_ID once (`dags test`) on the target version, against the "
+                   "emulators (repeatable).")
+@click.option("--pytest", "with_pytest", is_flag=True,
+              help="Also run the project's tests/ (with the kit's pytest fixtures) against "
+                   "the target version.")
 @click.option("--info", "show_info", is_flag=True, help="Also list informational findings.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_fix_options
 @friendly_errors
-def upgrade_check(project_dir, to, output_format, junit_xml, show_info, quiet, fix, write):
+def upgrade_check(project_dir, to, output_format, junit_xml, dag_ids, with_pytest, show_info,
+                  quiet, fix, write):
     """Check what breaks if the project moves to MWAA's Airflow VERSION. Exits 1 when
     anything would.
 
@@ -60,6 +69,12 @@ def upgrade_check(project_dir, to, output_format, junit_xml, show_info, quiet, f
                     imported in the target's own virtualenv
       templates     operator templates reading context keys the target removed
       config        [airflow_config] options the target manages, renames or removed
+    Then, in a trial environment of the target (a copy of the project with its own state
+    and ports, up natively against the emulators, removed at the end):
+      run DAG_ID    --run: the DAG run once as `dags test` does; on failure, the task
+                    that failed and the end of its log
+      pytest        --pytest: the project's tests/ with the kit's fixtures (mwaa_dagbag
+                    parsed by the target's Airflow)
     Nothing of the project or of its running environment changes, unless --fix --write
     asks: then the checks see the fixed files, and the exit status is theirs.
     """
@@ -70,6 +85,9 @@ def upgrade_check(project_dir, to, output_format, junit_xml, show_info, quiet, f
                   quiet or output_format == "json") as report:
         fixed = _fix(project, to, fix, write, report)
         outcome = run_upgrade_check(project, to, report)
+        if dag_ids or with_pytest:
+            outcome.results += target_runs.run(project, to, dag_ids, with_pytest,
+                                               trial_environment, report)
     if fixed:
         outcome.extra["fix"] = fixed.to_dict()
     if output_format == "table":

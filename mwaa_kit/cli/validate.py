@@ -123,7 +123,7 @@ def _note(result) -> str:
         return f"exports {', '.join(sorted(details['exports'])) or 'nothing'}"
     if result.name == "plugins" and "modules" in details:
         return f"{details['modules']} module(s) import"
-    return ""
+    return details.get("summary", "")  # upgrade-check's runs and tests say it themselves
 
 
 @click.command("test-requirements")

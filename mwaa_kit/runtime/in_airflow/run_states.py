@@ -17,17 +17,19 @@ MARKER = "MWAA_KIT_JSON:"
 
 def main(dag_id, run_id=None):
     """Print MARKER and the JSON of the run (the latest when `run_id` is None) and its tasks;
-    `state` is None when there is no run yet, `paused` None when the DAG is not parsed yet."""
+    `state` is None when there is no run yet, `paused` and `fileloc` (the DAG's file) None
+    when the DAG is not parsed yet."""
     with create_session() as session:
         model = session.query(DagModel).filter(DagModel.dag_id == dag_id).one_or_none()
         paused = None if model is None else bool(model.is_paused)  # None: not parsed yet
+        fileloc = None if model is None else model.fileloc
         query = session.query(DagRun).filter(DagRun.dag_id == dag_id)
         if run_id:
             query = query.filter(DagRun.run_id == run_id)
         run = query.order_by(DagRun.id.desc()).first()
         if run is None:
             print(MARKER + json.dumps({"dag_id": dag_id, "run_id": run_id, "state": None,
-                                       "paused": paused, "tasks": []}))
+                                       "paused": paused, "fileloc": fileloc, "tasks": []}))
             return
         instances = (
             session.query(TaskInstance)
@@ -41,6 +43,7 @@ def main(dag_id, run_id=None):
             "run_id": run.run_id,
             "state": str(run.state) if run.state else None,
             "paused": paused,
+            "fileloc": fileloc,
             "data_interval_end": run.data_interval_end.isoformat()
             if run.data_interval_end else None,
             "tasks": [
