@@ -13,10 +13,15 @@ How bad a rule's finding is depends on the target version:
 - AIR311/312 (still works in 3.x, to be removed): a warning on 3.x, information on 2.x;
   an error where `deprecations` knows a later 3.x removed the name after all.
 - AIR321 (moved in 3.1): a warning from 3.1 on, information before.
+
+Imports of the modules a later 3.x removed that the rules do not flag at all
+(`deprecations.UNKNOWN_TO_RUFF`) are found by reading each file's imports: an error from
+the version that removed them on, a warning on 3.x before it, information on 2.x.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -34,6 +39,7 @@ _ON_3 = {"AIR301": "error", "AIR302": "error", "AIR303": "error", "AIR311": "war
          "AIR312": "warning", "AIR321": "warning"}
 _ON_2 = {"AIR301": "warning"}
 _QUOTED = re.compile(r"`([^`]+)`")
+REMOVED_MODULE = "removed_module"  # the code of an import `deprecations` knows is gone
 
 
 class RuffError(KitError, RuntimeError):
@@ -100,11 +106,42 @@ def flagged_modules(result: CheckResult, file: str) -> set[str]:
     """The `airflow.*` names the rules flagged as errors in `file`: an import error of one
     of them repeats the finding, which already says what replaces it."""
     return {name for finding in result.errors if finding.file == file
-            and finding.code and finding.code.split(".")[-1] in RULES
+            and finding.code and finding.code.split(".")[-1] in (*RULES, REMOVED_MODULE)
             for name in _QUOTED.findall(finding.message) if name.startswith("airflow.")}
 
 
 def check(root: Path, folder: Path, version: catalog.AirflowVersion,
           result: CheckResult) -> None:
-    """Run the rules over `folder` (dags/ or plugins/) and add their findings."""
+    """Run the rules over `folder` (dags/ or plugins/) and add their findings, then those
+    of the removed modules the rules do not know."""
     add_findings(root, run_ruff([folder]), version, result)
+    for path in sorted(folder.rglob("*.py")) if folder.is_dir() else ():
+        known = {(line, deprecations.unknown_to_ruff(module))
+                 for line, module in _imported_modules(path)}
+        for line, (removed, gone, use) in sorted(item for item in known if item[1]):
+            since = ".".join(map(str, gone))
+            if version.key >= gone:
+                level, what = "error", f"is gone from Airflow {since} on: the import fails"
+            else:
+                level = "warning" if version.major >= 3 else "info"
+                what = f"is removed in Airflow {since} (ruff's Airflow rules do not flag it)"
+            result.add(level, f"`{removed}` {what}", file=relative(root, path), line=line,
+                       hint=f"use {use}", code=f"{result.name}.{REMOVED_MODULE}")
+
+
+def _imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, module) for each absolute import in `path`; `from a import b` gives both
+    a and a.b (b may be a module). Empty when the file does not parse: the import check
+    reports that."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found += [(node.lineno, node.module),
+                      *((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)]
+    return found

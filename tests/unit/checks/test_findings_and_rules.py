@@ -78,6 +78,25 @@ def test_removed_dag_arguments_are_errors_with_the_new_argument(tmp_path):
     assert "max_active_tasks" in found["concurrency"].hint
 
 
+def test_a_module_ruff_does_not_flag_is_an_error_from_the_version_that_removed_it(tmp_path):
+    source = ("from airflow.utils import module_loading\n"
+              "from airflow.utils.module_loading import import_string, qualname\n"
+              "from airflow.utils.module_loadings import nothing\n")
+
+    def found(version):
+        result = _ruff_findings(tmp_path, source, catalog.get_version(version))
+        return [(f.line, f.severity) for f in result.findings
+                if f.code == "dags.removed_module"], result
+
+    on_3_3, result = found("3.3.1")
+    assert on_3_3 == [(1, "error"), (2, "error")]  # one finding per import statement
+    assert "airflow.sdk.module_loading" in result.errors[0].hint
+    assert airflow_rules.flagged_modules(result, "dags/d.py") == {
+        "airflow.utils.module_loading"}  # its import error is not reported twice
+    assert found("3.0.6")[0] == [(1, "warning"), (2, "warning")]  # it still imports there
+    assert found("2.11.0")[0] == [(1, "info"), (2, "info")]
+
+
 def test_a_syntax_error_is_left_to_the_import_check(tmp_path):
     result = _ruff_findings(tmp_path, "from airflow.utils.dates import days_ago\n"
                             "with DAG('d', start_date=days_ago(1))\n    pass\n", V3)
