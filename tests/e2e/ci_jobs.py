@@ -9,6 +9,9 @@ configure-aws-credentials), or fails the test when there is none. GitLab: the jo
 before_script (or the default one) and script in one bash, after_script in another with
 CI_JOB_STATUS; variables are expanded as GitLab does, and the caller's `settings` win over
 the file's, as a project's CI/CD variables do.
+
+Where a step runs is the caller's `execute`: a local bash by default, or e.g. `podman exec`
+into a job container (tests/e2e/ci_container.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import yaml
 
 BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]
 Action = Callable[[dict], Mapping[str, str]]  # an action's inputs -> variables it exports
+# Runs one step: (script, working folder, environment, timeout) -> the finished bash.
+Execute = Callable[[str, Path, Mapping[str, str], float], subprocess.CompletedProcess]
 
 
 @dataclass
@@ -41,15 +46,16 @@ class JobRun:
                          f"{process.stderr}" for name, process in self.steps)
 
 
-def _bash(name: str, script: str, cwd: Path, env: Mapping[str, str],
-          timeout: float) -> tuple[str, subprocess.CompletedProcess]:
-    return name, subprocess.run([*BASH, script], cwd=cwd, env=dict(env), capture_output=True,
-                                text=True, timeout=timeout)
+def local_bash(script: str, cwd: Path, env: Mapping[str, str],
+               timeout: float) -> subprocess.CompletedProcess:
+    """Run `script` in a bash of this machine, with `env` as its whole environment."""
+    return subprocess.run([*BASH, script], cwd=cwd, env=dict(env), capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def run_github_job(workflow: Path, job: str, cwd: Path, env: Mapping[str, str],
                    actions: Mapping[str, Action], overrides: Mapping[str, str] = (),
-                   timeout: float = 900) -> JobRun:
+                   timeout: float = 900, execute: Execute = local_bash) -> JobRun:
     """Run the steps of `job` of the GitHub workflow `workflow` in `cwd`.
 
     :param workflow: the workflow file.
@@ -59,6 +65,7 @@ def run_github_job(workflow: Path, job: str, cwd: Path, env: Mapping[str, str],
     :param actions: a stand-in per action name (`owner/name`, without @ref).
     :param overrides: values of the workflow's `env:` a test replaces (MWAA_KIT_SPEC).
     :param timeout: seconds a step may take.
+    :param execute: what runs a step (default: a local bash).
     """
     document = yaml.safe_load(workflow.read_text())
     definition = document["jobs"][job]
@@ -66,10 +73,11 @@ def run_github_job(workflow: Path, job: str, cwd: Path, env: Mapping[str, str],
                    **dict(overrides)}
     github_path = cwd.parent / f".github-path-{job}"
     github_path.write_text("")
+    github_path.chmod(0o666)  # a job container's non-root user appends to it
     run, failed = JobRun(), False
     for step in definition["steps"]:
         condition = step.get("if", "success()")
-        if (condition == "failure()" and not failed) or (failed and condition != "always()"):
+        if condition not in ("always()", "failure()" if failed else "success()"):
             continue
         if "uses" in step:
             action = step["uses"].split("@", 1)[0]
@@ -80,14 +88,15 @@ def run_github_job(workflow: Path, job: str, cwd: Path, env: Mapping[str, str],
         paths = [line for line in github_path.read_text().splitlines() if line]
         step_env = {**environment, **step.get("env", {}), "GITHUB_PATH": str(github_path),
                     "PATH": ":".join([*reversed(paths), environment["PATH"]])}
-        run.steps.append(_bash(step.get("name", step["run"][:40]), step["run"], cwd, step_env,
-                               timeout))
+        run.steps.append((step.get("name", step["run"][:40]),
+                          execute(step["run"], cwd, step_env, timeout)))
         failed = failed or run.steps[-1][1].returncode != 0
     return run
 
 
 def run_gitlab_job(ci_file: Path, job: str, cwd: Path, env: Mapping[str, str],
-                   settings: Mapping[str, str] = (), timeout: float = 900) -> JobRun:
+                   settings: Mapping[str, str] = (), timeout: float = 900,
+                   execute: Execute = local_bash) -> JobRun:
     """Run `job` of the GitLab CI file `ci_file` in `cwd` (CI_PROJECT_DIR).
 
     :param ci_file: the .gitlab-ci.yml.
@@ -96,6 +105,7 @@ def run_gitlab_job(ci_file: Path, job: str, cwd: Path, env: Mapping[str, str],
     :param env: the runner's environment (PATH, HOME...) and GitLab's predefined variables.
     :param settings: the project's CI/CD variables (MWAA_ROLE_ARN...): they win over the file.
     :param timeout: seconds a script may take.
+    :param execute: what runs a script (default: a local bash).
     """
     document = yaml.safe_load(ci_file.read_text())
     definition = document[job]
@@ -106,11 +116,12 @@ def run_gitlab_job(ci_file: Path, job: str, cwd: Path, env: Mapping[str, str],
         if name not in settings:
             variables[name] = string.Template(str(value)).safe_substitute(variables)
     before = definition.get("before_script", default.get("before_script", []))
-    run = JobRun([_bash(f"{job}: script", "\n".join([*before, *definition["script"]]), cwd,
-                        variables, timeout)])
+    run = JobRun([(f"{job}: script", execute("\n".join([*before, *definition["script"]]), cwd,
+                                             variables, timeout))])
     after = definition.get("after_script", default.get("after_script"))
     if after:
         status = "success" if run.ok else "failed"
-        run.steps.append(_bash(f"{job}: after_script", "\n".join(after), cwd,
-                               {**variables, "CI_JOB_STATUS": status}, timeout))
+        run.steps.append((f"{job}: after_script", execute("\n".join(after), cwd,
+                                                          {**variables, "CI_JOB_STATUS": status},
+                                                          timeout)))
     return run

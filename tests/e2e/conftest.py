@@ -57,9 +57,10 @@ def remove_project(project: Path) -> None:
     shutil.rmtree(project, ignore_errors=True)
 
 
-def copy_example(name: str, airflow_config: dict[str, str] | None = None) -> Path:
+def copy_example(name: str, airflow_config: dict[str, str] | None = None,
+                 airflow_version: str | None = AIRFLOW_VERSION) -> Path:
     """A copy of the repository's example project under E2E_ROOT, on the Airflow version
-    under test (tox sets it per environment), not the example's own; `airflow_config`
+    under test (tox sets it per environment; None keeps the example's own); `airflow_config`
     options are added to its [airflow_config]."""
     source = Path(__file__).resolve().parents[2]
     project = new_folder(name)
@@ -67,10 +68,11 @@ def copy_example(name: str, airflow_config: dict[str, str] | None = None) -> Pat
         shutil.copytree(source / folder, project / folder,
                         ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(source / "seed.toml", project / "seed.toml")
-    config, replaced = re.subn(r'(?m)^airflow_version = ".*"$',
-                               f'airflow_version = "{AIRFLOW_VERSION}"',
-                               (source / "mwaa-kit.toml").read_text())
-    assert replaced == 1, "mwaa-kit.toml should name its airflow_version once"
+    config = (source / "mwaa-kit.toml").read_text()
+    if airflow_version:
+        config, replaced = re.subn(r'(?m)^airflow_version = ".*"$',
+                                   f'airflow_version = "{airflow_version}"', config)
+        assert replaced == 1, "mwaa-kit.toml should name its airflow_version once"
     for option, value in (airflow_config or {}).items():
         line = f'"{option}" = "{value}"'
         config, found = re.subn(rf'(?m)^"{re.escape(option)}" = .*$', line, config)

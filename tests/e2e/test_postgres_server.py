@@ -1,9 +1,11 @@
-"""The native metadata database: loopback only, a password, and a clear refusal where the
-`postgres` user cannot reach the project (over a real PostgreSQL server)."""
+"""The native metadata database: loopback only, a password, and under root a cluster kept
+where the `postgres` user reaches it when it cannot enter the project's folder (over a real
+PostgreSQL server)."""
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -13,7 +15,7 @@ import pytest
 
 from mwaa_kit.runtime import processes
 from mwaa_kit.runtime.native import postgres
-from tests.e2e.conftest import new_folder, run_cli, write_project
+from tests.e2e.conftest import new_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -67,15 +69,19 @@ def test_a_cluster_made_with_trust_is_given_the_password_on_its_next_start(root)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the folder rule concerns runs as root only")
-def test_up_as_root_in_a_private_folder_refuses_before_starting_anything():
+def test_as_root_a_project_in_a_private_folder_gets_its_cluster_where_postgres_reaches_it():
     private = Path(tempfile.mkdtemp(prefix="mwaa-kit-private-"))  # mode 0700, as mktemp -d
+    data = postgres.cluster_dir(private / "project" / ".mwaa-kit" / "native")
     try:
-        project = write_project(private / "project", {"dags/empty.py": "\n"})
-        result = run_cli("up", project=project, timeout=120)
-        assert result.returncode == 1
-        assert f"cannot enter {private}" in result.stderr
-        assert f"chmod o+x {private}" in result.stderr
-        assert "Traceback" not in result.stderr
-        assert not (project / ".mwaa-kit" / "native" / "state.json").exists()
+        assert data.is_relative_to(postgres.SHARED_CLUSTERS)
+        port = processes.free_port()
+        record = postgres.start(data, private / "postgres.log", port, "airflow_x")
+        try:
+            assert data.stat().st_uid == pwd.getpwnam("postgres").pw_uid
+            allowed = _psql(port, {**_without_passfile(), **postgres.client_env(data)})
+            assert allowed.stdout.strip() == "1", allowed.stderr
+        finally:
+            processes.stop(record)
     finally:
         shutil.rmtree(private, ignore_errors=True)
+        shutil.rmtree(data.parent, ignore_errors=True)

@@ -67,7 +67,7 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
         self.home = self.state_dir / "airflow-home" / self.version.airflow_version
         self.database = postgres.database_name(self.version.airflow_version)
         self.state_file = self.native_dir / "state.json"
-        self.postgres_dir = self.native_dir / "postgres"
+        self.postgres_dir = postgres.cluster_dir(self.native_dir)
         self.aws_state_file = self.state_dir / "aws" / "moto-state.pickle"
         self.ca_bundle = self.native_dir / "ca-bundle.pem"
 
@@ -169,6 +169,9 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
 
         if self._has_postgres():
             postgres.check_reachable(self.postgres_dir)
+            if self._database_elsewhere():
+                self.report(f"The metadata database lives in {self.postgres_dir}: the "
+                            "`postgres` user cannot enter the project's folder")
         ports = self._choose_ports(options.ui_port)
         _, values = self._runtime_environment(ports)
         seed = aws_seed.load_seed(self.project.seed_file, values)
@@ -203,7 +206,8 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
     # ---------------------------------------------------------- down, logs
     def down(self, purge: bool = False) -> list[str]:
         """Stop every process, Airflow's first and the database last; `purge` then deletes
-        the project's whole state folder (databases, emulated AWS, the stub's org, logs)."""
+        the project's whole state folder (databases, emulated AWS, the stub's org, logs),
+        and the database's folder when it lives elsewhere (postgres.cluster_dir)."""
         state = self._load_state()
         stopped = []
         for record in reversed(self._records(state)):
@@ -214,7 +218,13 @@ class NativeEnvironment(BundleUpdates, OneOffCommands):
             self._save_state(state)
         if purge:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+            if self._database_elsewhere():
+                shutil.rmtree(self.postgres_dir.parent, ignore_errors=True)
         return stopped
+
+    def _database_elsewhere(self) -> bool:
+        """Whether the cluster lives outside the project (postgres.cluster_dir)."""
+        return not self.postgres_dir.is_relative_to(self.state_dir)
 
     def _log(self, name: str) -> Path:
         self.logs_dir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,10 @@
 
 Uses the machine's PostgreSQL server binaries (Debian's `postgresql` package, Homebrew's
 `postgresql@16`, ...). PostgreSQL refuses to run as root, so under root the server runs
-as the `postgres` system user and its data folder is given to that user.
+as the `postgres` system user and its data folder is given to that user. That user must
+enter every folder above the data folder: when a root's project lives where it cannot
+(/root/project, CircleCI's default workspace; a CI workspace under a 0700 folder), the
+cluster lives under SHARED_CLUSTERS instead, in a folder of its own per project.
 
 One server (cluster) per project, one database per Airflow version in it: switching a
 project's `airflow_version` never hands one version's schema to another (Airflow 2.x
@@ -17,6 +20,7 @@ PGPASSFILE, so it never appears in a connection URL, an environment dump or a lo
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import re
@@ -32,6 +36,8 @@ from mwaa_kit.errors import KitError, ProcessStartError, StartTimeoutError
 from mwaa_kit.runtime import processes
 
 ROLE = "airflow"
+# Where root's clusters go when `postgres` cannot reach the project (see above).
+SHARED_CLUSTERS = Path("/var/lib/mwaa-kit/postgres")
 
 
 class PostgresUnavailableError(KitError, RuntimeError):
@@ -64,18 +70,45 @@ def client_env(data_dir: Path) -> dict[str, str]:
     return {"PGPASSFILE": str(passfile(data_dir))}
 
 
+def cluster_dir(state_dir: Path) -> Path:
+    """The data folder of the project whose native state is `state_dir`: its `postgres`
+    subfolder, unless the server runs as `postgres` (under root) and cannot enter a folder
+    above it; then `SHARED_CLUSTERS/<hash of state_dir>/postgres`, which it can.
+
+    :param state_dir: the project's native state folder (.mwaa-kit/native).
+    """
+    inside = state_dir / "postgres"
+    try:
+        user = _server_user()
+    except PostgresUnavailableError:
+        return inside  # `up` says what is missing when it starts the server
+    if user is None or _blocked_folder(user, inside) is None:
+        return inside
+    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:16]
+    return SHARED_CLUSTERS / digest / "postgres"
+
+
 def check_reachable(data_dir: Path) -> None:
     """Under root the server runs as `postgres`, which must traverse every folder above
-    `data_dir`; a project under /root or a `mktemp -d` folder (both 0700) is out of its
-    reach, and the server would only fail later with 'connection refused'."""
+    `data_dir`; said before anything starts, or the server would only fail later with
+    'connection refused'. `cluster_dir` avoids such folders; this catches the rest."""
     user = _server_user()
-    if user is None:
-        return
+    blocked = _blocked_folder(user, data_dir) if user else None
+    if blocked is not None:
+        raise DataDirUnreachableError(
+            f"PostgreSQL runs as the `{user}` user here (it refuses root) and cannot "
+            f"enter {blocked} (mode {stat.filemode(blocked.stat().st_mode)}), where the "
+            f"project's database lives. Run `chmod o+x {blocked}`."
+        )
+
+
+def _blocked_folder(user: str, data_dir: Path) -> Path | None:
+    """The first existing folder above (or at) `data_dir` that `user` cannot enter."""
     account = pwd.getpwnam(user)
     groups = {account.pw_gid, *os.getgrouplist(user, account.pw_gid)}
     for folder in [*reversed(data_dir.parents), data_dir]:
         if not folder.exists():
-            break
+            return None
         info = folder.stat()
         if info.st_uid == account.pw_uid:
             allowed = info.st_mode & stat.S_IXUSR
@@ -84,12 +117,8 @@ def check_reachable(data_dir: Path) -> None:
         else:
             allowed = info.st_mode & stat.S_IXOTH
         if not allowed:
-            raise DataDirUnreachableError(
-                f"PostgreSQL runs as the `{user}` user here (it refuses root) and cannot "
-                f"enter {folder} (mode {stat.filemode(info.st_mode)}), where the project's "
-                f"database lives. Run `chmod o+x {folder}`, or keep the project under a "
-                "folder every user can enter (not /root, not a `mktemp -d` folder)."
-            )
+            return folder
+    return None
 
 
 def database_name(airflow_version: str) -> str:
