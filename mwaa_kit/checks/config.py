@@ -31,6 +31,11 @@ def seed_file(project: Project, result: CheckResult) -> None:
                    hint="fix seed.toml; `mwaa-kit up` refuses it before starting anything")
 
 
+def nothing_to_look_up(project: Project) -> str | None:
+    """Why `known` has nothing to do (it starts Airflow only to look options up), or None."""
+    return None if project.airflow_config else "no [airflow_config] options to look up"
+
+
 def known(scratch: Scratch, result: CheckResult) -> None:
     """Warn about sections and keys this Airflow and its providers do not define."""
     report = scratch.run_script("config_options.py", timeout=300)

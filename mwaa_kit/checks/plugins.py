@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from mwaa_kit.checks import requirements
 from mwaa_kit.checks.findings import CheckResult
 from mwaa_kit.checks.scratch import Scratch
 from mwaa_kit.contract.plugins import PluginsError, build_plugins_zip, unsafe_entries
@@ -55,6 +56,17 @@ def static(project: Project, build_dir: Path, result: CheckResult) -> Path | Non
                    hint="move data to S3 and large libraries to requirements.txt")
     result.details.update({"entries": len(names), "zip_bytes": size})
     return zip_path
+
+
+def nothing_to_import(project: Project) -> str | None:
+    """Why `imports` has nothing of the project's to load (it starts Airflow to do so), or
+    None. Airflow loads plugins from plugins/ and from the entry points of installed
+    packages: any line of requirements.txt may bring one, the image's alone are MWAA's."""
+    if project.plugins_dir.is_dir() and any(project.plugins_dir.rglob("*.py")):
+        return None
+    if requirements.parse_lines(requirements.read(project)):
+        return None
+    return "no plugins to import: no Python module under plugins/ and no requirements"
 
 
 def imports(scratch: Scratch, result: CheckResult) -> None:

@@ -6,7 +6,8 @@ first read without Airflow (ruff's Airflow rules, the context keys their templat
 read), so that part runs even when the environment cannot be prepared. The Airflow-backed parts
 (plugin imports, unknown options, DAG parsing) share one scratch environment prepared by
 the contract; a part another check found broken is left out of it rather than stopping
-the others.
+the others. A part with nothing of the project's to look at (no [airflow_config] option,
+no plugin) does not start Airflow and says so.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from mwaa_kit.contract.python import PythonNotFoundError
 from mwaa_kit.contract.requirements import RequirementsError
 from mwaa_kit.contract.startup import StartupScriptError
 from mwaa_kit.project import Project
-
-_NEEDS_AIRFLOW = {"config", "plugins", "dags"}
 
 
 def validate(
@@ -82,7 +81,7 @@ def validate(
             timed(name, templates.check, project.root, folder, project.version,
                   results[name], fields)
 
-    airflow_checks = [name for name in selected if name in _NEEDS_AIRFLOW]
+    airflow_checks = _with_input(project, results)
     if airflow_checks and not requirements_ok:
         for name in airflow_checks:
             results[name].skipped = ("needs the environment's virtualenv, and requirements.txt "
@@ -92,12 +91,29 @@ def validate(
                            skip_startup=not startup_ok, skip_plugins=not zip_ok)
         if scratch is not None:
             try:
-                _airflow_checks(scratch, results, report, started, parse_budget, workers)
+                _airflow_checks(scratch, airflow_checks, results, report, started,
+                                parse_budget, workers)
             finally:
                 scratch.close()
     for name, result in results.items():
         result.seconds = started[name]
     return outcome
+
+
+def _with_input(project: Project, results: dict[str, CheckResult]) -> list[str]:
+    """The Airflow-backed parts that have something of the project's to look at; the
+    others say why not (starting Airflow for nothing costs seconds each)."""
+    names = []
+    for name, idle in (("config", config.nothing_to_look_up),
+                       ("plugins", plugins.nothing_to_import), ("dags", lambda _: None)):
+        if name not in results:
+            continue
+        reason = idle(project)
+        if reason:
+            results[name].nothing_to_check(reason)
+        else:
+            names.append(name)
+    return names
 
 
 def _scratch(project, report, results, names, started, **skips) -> Scratch | None:
@@ -122,14 +138,14 @@ def _scratch(project, report, results, names, started, **skips) -> Scratch | Non
     return scratch
 
 
-def _airflow_checks(scratch, results, report, started, parse_budget, workers) -> None:
+def _airflow_checks(scratch, names, results, report, started, parse_budget, workers) -> None:
     steps = [
         ("config", "Looking up the options this Airflow knows", config.known, ()),
         ("plugins", "Importing every plugin module", plugins.imports, ()),
         ("dags", "Parsing DAG files in parallel", dags.run, (parse_budget, workers)),
     ]
     for name, message, function, extra in steps:
-        if name not in results:
+        if name not in names:
             continue
         report(message)
         begin = time.monotonic()
