@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from mwaa_kit.checks import requirements
 from mwaa_kit.checks.findings import CheckResult
-from mwaa_kit.checks.scratch import Scratch
+from mwaa_kit.checks.scratch import Scratch, Step
 from mwaa_kit.contract.plugins import PluginsError, build_plugins_zip, unsafe_entries
 from mwaa_kit.project import Project
 
@@ -71,8 +71,17 @@ def nothing_to_import(project: Project) -> str | None:
 
 def imports(scratch: Scratch, result: CheckResult) -> None:
     """Import every plugin module in the environment, then load Airflow's plugins."""
+    import_findings(scratch, scratch.run_script(imports_step(scratch)), result)
+
+
+def imports_step(scratch: Scratch) -> Step:
+    """The script that imports the extracted plugins, then loads Airflow's plugins."""
+    return Step("check_plugins.py", (str(scratch.prepared.home / "plugins"),))
+
+
+def import_findings(scratch: Scratch, report: dict, result: CheckResult) -> None:
+    """Findings from imports_step's `report`."""
     plugins_home = scratch.prepared.home / "plugins"
-    report = scratch.run_script("check_plugins.py", str(plugins_home))
     for error in report["errors"]:
         file = "plugins/" + str(Path(error["file"]).relative_to(plugins_home))
         result.add("error", f"module {error['module']} does not import: {error['message']}",

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from mwaa_kit.checks import config, dags, plugins, requirements, runner
 from mwaa_kit.checks.findings import CheckResult, Report
+from mwaa_kit.checks.scratch import Step, StepOutcome
 from mwaa_kit.cli import output
 from mwaa_kit.cli.validate import emit
 from mwaa_kit.cli.validate import validate as validate_command
@@ -92,7 +93,16 @@ def test_data_files_in_plugins_are_no_plugin(tmp_path):
 
 
 class _FakeScratch:
+    """Records the steps of each call for one Airflow interpreter."""
+
     left_out = []
+
+    def __init__(self, started):
+        self.started = started
+
+    def run_steps(self, steps):
+        self.started.append(list(steps))
+        return {name: StepOutcome({}, None, 0.0) for name in steps}
 
     def close(self):
         pass
@@ -105,13 +115,15 @@ def _fake_airflow(monkeypatch):
 
     def prepare(project, report, **skips):
         prepared.append(project.root)
-        return _FakeScratch()
+        return _FakeScratch(started)
 
     monkeypatch.setattr(runner, "prepare_scratch", prepare)
     monkeypatch.setattr(requirements, "resolve", _no_call("uv pip compile"))
-    monkeypatch.setattr(config, "known", lambda scratch, result: started.append("config"))
-    monkeypatch.setattr(plugins, "imports", lambda scratch, result: started.append("plugins"))
-    monkeypatch.setattr(dags, "run", lambda scratch, result, *extra: started.append("dags"))
+    for module, step, findings in ((config, "options_step", "unknown_options"),
+                                   (plugins, "imports_step", "import_findings"),
+                                   (dags, "parse_step", "parse_findings")):
+        monkeypatch.setattr(module, step, lambda scratch, **options: Step("script.py"))
+        monkeypatch.setattr(module, findings, lambda scratch, report, result, **options: None)
     return started, prepared
 
 
@@ -119,7 +131,7 @@ def test_validate_starts_airflow_only_for_the_dags_of_a_bare_project(tmp_path, m
     started, prepared = _fake_airflow(monkeypatch)
     project = _project(tmp_path, "")
     outcome = runner.validate(project)
-    assert started == ["dags"] and prepared == [project.root]
+    assert started == [["dags"]] and prepared == [project.root]
     notes = {result.name: result.details.get("nothing_to_check") for result in outcome.results}
     assert notes == {
         "config": "no [airflow_config] options to look up",
@@ -136,7 +148,7 @@ def test_validate_starts_every_part_that_has_input(tmp_path, monkeypatch):
     project = _project(tmp_path, options='[airflow_config]\n"core.parallelism" = "8"\n',
                        plugin=True)
     runner.validate(project)
-    assert started == ["config", "plugins", "dags"]
+    assert started == [["config", "plugins", "dags"]]  # one Airflow start for the three
 
 
 def test_a_check_with_nothing_to_check_prepares_no_environment(tmp_path, monkeypatch):
