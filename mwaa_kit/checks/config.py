@@ -32,12 +32,14 @@ def seed_file(project: Project, result: CheckResult) -> None:
 
 
 def nothing_to_look_up(project: Project) -> str | None:
-    """Why `known` has nothing to do (it starts Airflow only to look options up), or None."""
+    """Why `unknown_options` has nothing to look at (Airflow starts only to list the
+    options it knows), or None."""
     return None if project.airflow_config else "no [airflow_config] options to look up"
 
 
 def options_step(scratch: Scratch) -> Step:
-    """The script that lists the options this Airflow and its providers define."""
+    """The script that lists the options this Airflow and its providers define (`scratch`:
+    unused; the runner gives every step function the scratch environment)."""
     return Step("config_options.py", timeout=300)
 
 

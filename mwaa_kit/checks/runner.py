@@ -6,8 +6,9 @@ first read without Airflow (ruff's Airflow rules, the context keys their templat
 read), so that part runs even when the environment cannot be prepared. The Airflow-backed parts
 (plugin imports, unknown options, DAG parsing) share one scratch environment prepared by
 the contract; a part another check found broken is left out of it rather than stopping
-the others. A part with nothing of the project's to look at (no [airflow_config] option,
-no plugin) does not start Airflow and says so.
+the others, and one Airflow interpreter (in_airflow/run_steps.py) runs them all. A part
+with nothing of the project's to look at (no [airflow_config] option, no plugin) does not
+run there and says so.
 """
 
 from __future__ import annotations
