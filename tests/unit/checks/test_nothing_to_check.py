@@ -162,8 +162,9 @@ def test_a_check_with_nothing_to_check_prepares_no_environment(tmp_path, monkeyp
 
 def test_the_summary_says_why_a_check_did_nothing(tmp_path, monkeypatch):
     _fake_airflow(monkeypatch)
+    monkeypatch.setattr(output.stdout, "width", 300)
     _project(tmp_path, "")
-    result = CliRunner(env={"COLUMNS": "300"}).invoke(
+    result = CliRunner().invoke(
         validate_command, ["-p", str(tmp_path), "-q", "--only", "config", "--only",
                            "requirements"])
     assert result.exit_code == 0, result.output
