@@ -4,13 +4,25 @@ the same 200 Airflow 2 DAG files, in the same run.
 The files are the DAGs of the upgrade corpus (tests/fixtures/upgrade/dags: removed
 imports, schedule_interval, days_ago, SubDAGs, removed context keys in templates, files
 fine on both...), each copied under its own DAG id, round-robin, into a 2.11.0 project
-without requirements, plugins or startup script (the two DAGs that need the corpus's
-plugins are left out: the plain side would need them on its path too). By hand:
-`ruff check --select AIR3 --preview` (AIR321 is a preview rule) plus
+without requirements, plugins, startup script or [airflow_config] options (the two DAGs
+that need the corpus's plugins are left out: the plain side would need them on its path
+too). By hand: `ruff check --select AIR3 --preview` (AIR321 is a preview rule) plus
 `airflow dags list-import-errors --local` in the target's virtualenv, the one the kit
 builds and caches (bench_validate's side, on SQLite, `airflow db migrate` timed apart).
 Both sides are wall clock with their interpreters' start; they run alternately --repeat
 times and the medians are compared. The goal: upgrade-check at most 1.2x the sum.
+
+What each side covers. By hand: DAG code only, ruff's AIR3 rules and the import errors of
+Airflow's DagBag. upgrade-check: the same two (the same ruff, the DagBag in the same
+virtualenv, one forked parser per core), plus what a DAG does at parse time (Variables,
+hooks, network), parse times against MWAA's limits, duplicate DAG ids, Airflow's
+deprecation warnings and templates reading removed context keys; and its checks of the
+rest of a project: configuration, startup.sh, requirements resolved against the
+target's constraints, plugins. The project is DAG code only because that is all the
+plain side reads: with requirements or plugins, upgrade-check would resolve and import
+them (seconds of uv and of Airflow) while the plain side would not even see them. Here
+those checks find nothing of the project's, say so ("no requirements to resolve",
+printed below) and start nothing.
 
 It also checks that both find the same: upgrade-check's AIR findings are ruff's, and every
 file Airflow fails to import is an error of upgrade-check's (which adds what neither
@@ -43,6 +55,7 @@ from bench.bench_validate import (  # noqa: E402
     new_project,
     prepare_airflow,
     run_airflow,
+    run_kit,
 )
 from mwaa_kit import catalog  # noqa: E402
 
@@ -67,16 +80,6 @@ def generate(project: Path, files: int) -> None:
                                (f"\n{name}()", f"\n{new}()")):  # @dag: the function's name
             text = text.replace(old_id, new_id)
         (dags / f"{source.stem}_{number:03d}.py").write_text(text)
-
-
-def run_upgrade_check(project: Path, to: str) -> tuple[float, dict]:
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "mwaa_kit", "upgrade-check", "--to", to, "--format", "json",
-         "-q"], cwd=project, capture_output=True, text=True, timeout=1800,
-    )
-    seconds = time.monotonic() - started
-    return seconds, json.loads(result.stdout)
 
 
 def run_ruff(project: Path) -> tuple[float, list[dict]]:
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         env, bin_dir, migrate = prepare_airflow(project, target)
         kit_runs, ruff_runs, airflow_runs = [], [], []
         for _ in range(max(1, args.repeat)):
-            seconds, report = run_upgrade_check(project, args.to)
+            seconds, report = run_kit(project, "upgrade-check", "--to", args.to)
             kit_runs.append(seconds)
             seconds, diagnostics = run_ruff(project)
             ruff_runs.append(seconds)
@@ -130,10 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mwaa-kit upgrade-check --to {args.to}:      {kit:6.1f} s; "
               f"runs {format_runs(kit_runs)}")
         print(f"  its checks (s): {checks}")
-        idle = sum(c["seconds"] for c in report["checks"]
-                   if c["name"] in ("config", "requirements", "plugins"))
-        print(f"  of which {idle:.1f} s in config, requirements and plugins, for a project "
-              "with no [airflow_config] option, requirement or plugin")
+        idle = [c for c in report["checks"] if c["details"].get("nothing_to_check")]
+        print(f"  with nothing of the project's to check ({sum(c['seconds'] for c in idle):.1f}"
+              f" s): {'; '.join(c['details']['nothing_to_check'] for c in idle)}")
         print(f"ruff check --select AIR3 --preview:        "
               f"{statistics.median(ruff_runs):6.1f} s; runs {format_runs(ruff_runs)}")
         print(f"airflow dags list-import-errors --local:   "

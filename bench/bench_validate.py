@@ -88,14 +88,20 @@ def generate(project: Path, files: int, version: str) -> set[str]:
     return broken
 
 
-def run_validate(project: Path) -> tuple[float, set[str], dict]:
+def run_kit(project: Path, *arguments: str) -> tuple[float, dict]:
+    """`mwaa-kit ARGUMENTS --format json -q` in `project`: wall-clock seconds, JSON report.
+    The kit is this checkout's (PYTHONPATH), not whichever the interpreter has installed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "mwaa_kit", "validate", "--only", "dags", "--format", "json",
-         "-q"], cwd=project, capture_output=True, text=True, timeout=1800,
+        [sys.executable, "-m", "mwaa_kit", *arguments, "--format", "json", "-q"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=1800,
     )
-    seconds = time.monotonic() - started
-    report = json.loads(result.stdout)
+    return time.monotonic() - started, json.loads(result.stdout)
+
+
+def run_validate(project: Path) -> tuple[float, set[str], dict]:
+    seconds, report = run_kit(project, "validate", "--only", "dags")
     dags = next(check for check in report["checks"] if check["name"] == "dags")
     files = {finding["file"] for finding in dags["findings"]
              if finding["code"] in ("dags.import_error", "dags.cycle")}

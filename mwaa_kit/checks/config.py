@@ -4,7 +4,7 @@ seed.toml (what `up` creates in the emulators), checked before anything starts."
 from __future__ import annotations
 
 from mwaa_kit.checks.findings import CheckResult
-from mwaa_kit.checks.scratch import Scratch
+from mwaa_kit.checks.scratch import Scratch, Step
 from mwaa_kit.contract import configuration
 from mwaa_kit.emulators.aws.seed import SeedFileError, check_seed_file
 from mwaa_kit.project import CONFIG_FILE, Project
@@ -31,9 +31,21 @@ def seed_file(project: Project, result: CheckResult) -> None:
                    hint="fix seed.toml; `mwaa-kit up` refuses it before starting anything")
 
 
-def known(scratch: Scratch, result: CheckResult) -> None:
-    """Warn about sections and keys this Airflow and its providers do not define."""
-    report = scratch.run_script("config_options.py", timeout=300)
+def nothing_to_look_up(project: Project) -> str | None:
+    """Why `unknown_options` has nothing to look at (Airflow starts only to list the
+    options it knows), or None."""
+    return None if project.airflow_config else "no [airflow_config] options to look up"
+
+
+def options_step(scratch: Scratch) -> Step:
+    """The script that lists the options this Airflow and its providers define (`scratch`:
+    unused; the runner gives every step function the scratch environment)."""
+    return Step("config_options.py", timeout=300)
+
+
+def unknown_options(scratch: Scratch, report: dict, result: CheckResult) -> None:
+    """Warn about sections and keys this Airflow and its providers do not define.
+    `report`: options_step's."""
     options = {section: set(keys) for section, keys in report["options"].items()}
     renamed = report["deprecated"]
     for option in sorted(scratch.project.airflow_config):

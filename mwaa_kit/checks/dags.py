@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from mwaa_kit.checks import airflow_rules, import_errors
 from mwaa_kit.checks.findings import CheckResult, relative
-from mwaa_kit.checks.scratch import Scratch, processes
+from mwaa_kit.checks.scratch import Scratch, Step, processes
 
 DEFAULT_PARSE_BUDGET = 5.0  # seconds: above this a file parses slowly enough to warn
 _CALL_ADVICE = {
@@ -33,16 +33,27 @@ _CALL_ADVICE = {
 def run(scratch: Scratch, result: CheckResult, parse_budget: float = DEFAULT_PARSE_BUDGET,
         workers: int | None = None) -> dict:
     """Parse the project's DAGs; add findings to `result`; return the raw parse report."""
-    project = scratch.project
+    parsed = scratch.run_script(parse_step(scratch, workers))
+    parse_findings(scratch, parsed, result, parse_budget)
+    return parsed
+
+
+def parse_step(scratch: Scratch, workers: int | None = None) -> Step:
+    """The script that parses dags/ on `workers` processes (default: every core)."""
     request = scratch.root / "parse-request.json"
     request.write_text(json.dumps({
-        "dags_folder": str(project.dags_dir),
+        "dags_folder": str(scratch.project.dags_dir),
         "processes": workers or processes(),
     }))
-    parsed = scratch.run_script("parse_dags.py", str(request))
+    return Step("parse_dags.py", (str(request),))
+
+
+def parse_findings(scratch: Scratch, parsed: dict, result: CheckResult,
+                   parse_budget: float = DEFAULT_PARSE_BUDGET) -> None:
+    """Findings from parse_step's report `parsed`."""
+    project = scratch.project
     add_findings(project.root, parsed, result, parse_budget, installed=_installed(project),
                  airflow_version=project.version.airflow_version)
-    return parsed
 
 
 def _installed(project) -> list[str]:

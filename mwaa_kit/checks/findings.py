@@ -71,6 +71,13 @@ class CheckResult:
         self.findings.append(finding)
         return finding
 
+    def nothing_to_check(self, reason: str, **where) -> None:
+        """The project gives this check (or a part of it) no input, so it does no work and
+        says so: an info finding, and the reason in details["nothing_to_check"]."""
+        self.add("info", reason, **where)
+        noted = self.details.get("nothing_to_check")
+        self.details["nothing_to_check"] = f"{noted}; {reason}" if noted else reason
+
 
 @dataclass
 class Report:

@@ -29,7 +29,7 @@ from mwaa_kit.project import Project, cache_dir
 def install_requirements(project: Project, report: Callable[[str], None] = lambda m: None,
                          keep: Path | None = None) -> dict:
     version = project.version
-    text = project.requirements_file.read_text() if project.requirements_file.exists() else ""
+    text = requirements_check.read(project)
     constraints_text, source = catalog.constraints_text(version, cache_dir() / "constraints")
     environ = dict(inherited_environment())
     if project.startup_script.exists():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from mwaa_kit.checks import requirements
 from mwaa_kit.checks.findings import CheckResult
-from mwaa_kit.checks.scratch import Scratch
+from mwaa_kit.checks.scratch import Scratch, Step
 from mwaa_kit.contract.plugins import PluginsError, build_plugins_zip, unsafe_entries
 from mwaa_kit.project import Project
 
@@ -57,10 +58,30 @@ def static(project: Project, build_dir: Path, result: CheckResult) -> Path | Non
     return zip_path
 
 
+def nothing_to_import(project: Project) -> str | None:
+    """Why `imports` has nothing of the project's to load (it starts Airflow to do so), or
+    None. Airflow loads plugins from plugins/ and from the entry points of installed
+    packages: any line of requirements.txt may bring one, the image's alone are MWAA's."""
+    if project.plugins_dir.is_dir() and any(project.plugins_dir.rglob("*.py")):
+        return None
+    if requirements.parse_lines(requirements.read(project)):
+        return None
+    return "no plugins to import: no Python module under plugins/ and no requirements"
+
+
 def imports(scratch: Scratch, result: CheckResult) -> None:
     """Import every plugin module in the environment, then load Airflow's plugins."""
+    import_findings(scratch, scratch.run_script(imports_step(scratch)), result)
+
+
+def imports_step(scratch: Scratch) -> Step:
+    """The script that imports the extracted plugins, then loads Airflow's plugins."""
+    return Step("check_plugins.py", (str(scratch.prepared.home / "plugins"),))
+
+
+def import_findings(scratch: Scratch, report: dict, result: CheckResult) -> None:
+    """Findings from imports_step's `report`."""
     plugins_home = scratch.prepared.home / "plugins"
-    report = scratch.run_script("check_plugins.py", str(plugins_home))
     for error in report["errors"]:
         file = "plugins/" + str(Path(error["file"]).relative_to(plugins_home))
         result.add("error", f"module {error['module']} does not import: {error['message']}",

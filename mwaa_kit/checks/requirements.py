@@ -5,6 +5,13 @@ Nothing is installed. The resolution uses the contract's own rules
 has its own `-c` line; MWAA's essential pins always) and resolves for MWAA's platform
 (Linux x86_64, the version's Python), with MWAA's image (Airflow and its preinstalled
 providers) in the same resolution.
+
+An empty (or missing) requirements.txt is not resolved: the image alone, with the
+version's own constraints and MWAA's essential pins, is what the catalog ships and what
+the scratch environment of the other checks installs anyway, and its packages without a
+wheel are built in the image, never at the user's install (see _source_builds). A file
+with only option lines (`-c`, `--index-url`...) is resolved: those change the image's
+resolution.
 """
 
 from __future__ import annotations
@@ -49,6 +56,11 @@ class Line:
     number: int
     text: str
     requirement: Requirement | None
+
+
+def read(project: Project) -> str:
+    """The project's requirements.txt; a missing file is an empty one, as on MWAA."""
+    return project.requirements_file.read_text() if project.requirements_file.exists() else ""
 
 
 def parse_lines(text: str) -> list[Line]:
@@ -185,8 +197,12 @@ def pinned(resolution: str) -> dict[str, str]:
 
 def run(project: Project, result: CheckResult) -> None:
     version = project.version
-    text = project.requirements_file.read_text() if project.requirements_file.exists() else ""
+    text = read(project)
     lines = parse_lines(text)
+    if not lines:
+        result.nothing_to_check("no requirements to resolve: the environment is MWAA's "
+                                "image alone", file=FILE)
+        return
     if not any(line.requirement for line in lines):
         result.add("info", "no requirements beyond MWAA's image", file=FILE)
     essential_conflicts(version, lines, result)

@@ -6,7 +6,9 @@ first read without Airflow (ruff's Airflow rules, the context keys their templat
 read), so that part runs even when the environment cannot be prepared. The Airflow-backed parts
 (plugin imports, unknown options, DAG parsing) share one scratch environment prepared by
 the contract; a part another check found broken is left out of it rather than stopping
-the others.
+the others, and one Airflow interpreter (in_airflow/run_steps.py) runs them all. A part
+with nothing of the project's to look at (no [airflow_config] option, no plugin) does not
+run there and says so.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from mwaa_kit.checks import (
@@ -26,13 +29,11 @@ from mwaa_kit.checks import (
     templates,
 )
 from mwaa_kit.checks.findings import CHECKS, CheckResult, Report
-from mwaa_kit.checks.scratch import InAirflowError, Scratch, prepare_scratch
+from mwaa_kit.checks.scratch import Scratch, prepare_scratch
 from mwaa_kit.contract.python import PythonNotFoundError
 from mwaa_kit.contract.requirements import RequirementsError
 from mwaa_kit.contract.startup import StartupScriptError
 from mwaa_kit.project import Project
-
-_NEEDS_AIRFLOW = {"config", "plugins", "dags"}
 
 
 def validate(
@@ -82,7 +83,7 @@ def validate(
             timed(name, templates.check, project.root, folder, project.version,
                   results[name], fields)
 
-    airflow_checks = [name for name in selected if name in _NEEDS_AIRFLOW]
+    airflow_checks = _with_input(project, results)
     if airflow_checks and not requirements_ok:
         for name in airflow_checks:
             results[name].skipped = ("needs the environment's virtualenv, and requirements.txt "
@@ -92,12 +93,29 @@ def validate(
                            skip_startup=not startup_ok, skip_plugins=not zip_ok)
         if scratch is not None:
             try:
-                _airflow_checks(scratch, results, report, started, parse_budget, workers)
+                _airflow_checks(scratch, airflow_checks, results, report, started,
+                                parse_budget, workers)
             finally:
                 scratch.close()
     for name, result in results.items():
         result.seconds = started[name]
     return outcome
+
+
+def _with_input(project: Project, results: dict[str, CheckResult]) -> list[str]:
+    """The Airflow-backed parts that have something of the project's to look at; the
+    others say why not (starting Airflow for nothing costs seconds each)."""
+    names = []
+    for name, idle in (("config", config.nothing_to_look_up),
+                       ("plugins", plugins.nothing_to_import), ("dags", lambda _: None)):
+        if name not in results:
+            continue
+        reason = idle(project)
+        if reason:
+            results[name].nothing_to_check(reason)
+        else:
+            names.append(name)
+    return names
 
 
 def _scratch(project, report, results, names, started, **skips) -> Scratch | None:
@@ -122,21 +140,21 @@ def _scratch(project, report, results, names, started, **skips) -> Scratch | Non
     return scratch
 
 
-def _airflow_checks(scratch, results, report, started, parse_budget, workers) -> None:
-    steps = [
-        ("config", "Looking up the options this Airflow knows", config.known, ()),
-        ("plugins", "Importing every plugin module", plugins.imports, ()),
-        ("dags", "Parsing DAG files in parallel", dags.run, (parse_budget, workers)),
-    ]
-    for name, message, function, extra in steps:
-        if name not in results:
-            continue
-        report(message)
-        begin = time.monotonic()
-        try:
-            function(scratch, results[name], *extra)
-        except InAirflowError as error:
-            results[name].add("error", f"the check itself failed: {error}",
+def _airflow_checks(scratch, names, results, report, started, parse_budget, workers) -> None:
+    """Every part's script in one Airflow interpreter (each in a child of its own: Airflow's
+    import, seconds each time, is paid once); then each report's findings."""
+    parts = {
+        "config": ("the options it knows", config.options_step, config.unknown_options),
+        "plugins": ("plugin imports", plugins.imports_step, plugins.import_findings),
+        "dags": ("DAG parsing, in parallel", partial(dags.parse_step, workers=workers),
+                 partial(dags.parse_findings, parse_budget=parse_budget)),
+    }
+    report(f"Starting Airflow once for {', '.join(parts[name][0] for name in names)}")
+    outcomes = scratch.run_steps({name: parts[name][1](scratch) for name in names})
+    for name, outcome in outcomes.items():
+        started[name] += outcome.seconds
+        if outcome.error:
+            results[name].add("error", f"the check itself failed: {outcome.error}",
                               code=f"{name}.check_failed")
-        finally:
-            started[name] += time.monotonic() - begin
+        else:
+            parts[name][2](scratch, outcome.report, results[name])

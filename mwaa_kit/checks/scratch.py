@@ -31,6 +31,30 @@ class InAirflowError(RuntimeError):
     """A script run in the environment's Python failed before it could report."""
 
 
+@dataclass(frozen=True)
+class Step:
+    """A script of in_airflow/ to run in the environment's Python.
+
+    :param script: its file name in in_airflow/ (a path: another script, in tests).
+    :param arguments: its command-line arguments.
+    :param timeout: seconds it may take before it is killed.
+    """
+
+    script: str
+    arguments: tuple[str, ...] = ()
+    timeout: float = 900
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What a step reported (its JSON), or why it did not; and its seconds, with its share
+    of the Airflow import the steps run together shared."""
+
+    report: dict | None
+    error: InAirflowError | None
+    seconds: float
+
+
 @dataclass
 class Scratch:
     """A prepared scratch environment; `close()` removes it."""
@@ -44,8 +68,42 @@ class Scratch:
         """What MWAA's DAG processor runs with (the scheduler container)."""
         return self.prepared.env("scheduler")
 
-    def run_script(self, name: str, *arguments: str, timeout: float = 900) -> dict:
-        """Run in_airflow/NAME with the environment's Python; return its JSON report."""
+    def run_steps(self, steps: dict[str, Step]) -> dict[str, StepOutcome]:
+        """Run the steps in one Python that imports Airflow once (in_airflow/run_steps.py),
+        each in a child of its own; their outcomes by name, in the same order."""
+        folder = Path(tempfile.mkdtemp(prefix="steps-", dir=self.root))
+        request = folder / "request.json"
+        request.write_text(json.dumps({"steps": [
+            {"name": name, "script": str(IN_AIRFLOW / step.script),
+             "arguments": list(step.arguments),
+             "timeout": step.timeout, "stdout": str(folder / f"{name}.out"),
+             "stderr": str(folder / f"{name}.err")} for name, step in steps.items()]}))
+        try:
+            ran = self._run("run_steps.py", str(request),
+                            timeout=sum(step.timeout for step in steps.values()) + 300)
+        except InAirflowError as error:
+            return {name: StepOutcome(None, error, 0.0) for name in steps}
+        share = ran["import_seconds"] / len(steps)
+        outcomes = {}
+        for name, step in steps.items():
+            seconds, status = ran["steps"][name]["seconds"], ran["steps"][name]["exit_status"]
+            try:
+                report = _report(step.script, status, _read(folder / f"{name}.out"),
+                                 _read(folder / f"{name}.err"), step.timeout)
+            except InAirflowError as error:
+                outcomes[name] = StepOutcome(None, error, seconds + share)
+            else:
+                outcomes[name] = StepOutcome(report, None, seconds + share)
+        return outcomes
+
+    def run_script(self, step: Step) -> dict:
+        """Run one step; return its JSON report or raise InAirflowError."""
+        outcome = self.run_steps({"step": step})["step"]
+        if outcome.error:
+            raise outcome.error
+        return outcome.report
+
+    def _run(self, name: str, *arguments: str, timeout: float) -> dict:
         command = [str(self.prepared.virtualenv.python), str(IN_AIRFLOW / name), *arguments]
         # The DAG files are the project's own: a check leaves no __pycache__ beside them.
         env = {**self.env(), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -53,12 +111,8 @@ class Scratch:
             result = subprocess.run(command, env=env, cwd=self.root, capture_output=True,
                                     text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise InAirflowError(f"{name} did not finish in {timeout:.0f} s") from None
-        for line in reversed(result.stdout.splitlines()):
-            if line.startswith(MARKER):
-                return json.loads(line[len(MARKER):])
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
-        raise InAirflowError(f"{name} failed (exit status {result.returncode}):\n{tail}")
+            return _report(name, None, "", "", timeout)
+        return _report(name, result.returncode, result.stdout, result.stderr, timeout)
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -105,6 +159,18 @@ def prepare_scratch(
         shutil.rmtree(root, ignore_errors=True)
         raise
     return Scratch(project, root, prepared, left_out)
+
+
+def _report(name: str, status: int | None, stdout: str, stderr: str, timeout: float) -> dict:
+    """A script's JSON report: its last MARKER line (Airflow may log around it). `status`
+    None: it ran out of `timeout` and was killed."""
+    if status is None:
+        raise InAirflowError(f"{name} did not finish in {timeout:.0f} s")
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(MARKER):
+            return json.loads(line[len(MARKER):])
+    tail = "\n".join((stderr or stdout).strip().splitlines()[-15:])
+    raise InAirflowError(f"{name} failed (exit status {status}):\n{tail}")
 
 
 def _runtime_options(project: Project, home: Path) -> dict[str, str]:

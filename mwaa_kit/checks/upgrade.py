@@ -104,7 +104,7 @@ def dependencies(project: Project, target: catalog.AirflowVersion, details: dict
     """The table of requirements.txt's lines. `details`: the target's requirements check
     details (its resolution, under "requirements", when it resolved); `failing`: the
     lines its resolution failure names."""
-    text = project.requirements_file.read_text() if project.requirements_file.exists() else ""
+    text = requirements.read(project)
     lines = [line for line in requirements.parse_lines(text) if line.requirement]
     if not lines:
         return []

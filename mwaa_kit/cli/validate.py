@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from mwaa_kit.checks.findings import SEVERITIES, Report
@@ -88,8 +89,10 @@ def _print_report(outcome: Report, show_info: bool) -> None:
         table.add_column("what to do", overflow="fold")
         for finding in findings:
             colour = _COLOURS[finding.severity]
-            table.add_row(finding.check, f"[{colour}]{finding.severity}[/]", finding.location,
-                          finding.message, finding.hint or "")
+            # escape: messages name TOML tables and sections ([airflow_config], [core])
+            table.add_row(finding.check, f"[{colour}]{finding.severity}[/]",
+                          escape(finding.location), escape(finding.message),
+                          escape(finding.hint or ""))
         stdout.print(table)
     summary = Table(show_header=True, title="summary")
     summary.add_column("check")
@@ -102,7 +105,7 @@ def _print_report(outcome: Report, show_info: bool) -> None:
         note = result.skipped or _note(result)
         summary.add_row(result.name, f"[{_STATUS[result.status]}]{result.status}[/]",
                         str(len(result.errors)), str(len(result.warnings)),
-                        f"{result.seconds:.1f}", note)
+                        f"{result.seconds:.1f}", escape(note))
     stdout.print(summary)
     mwaa = f"MWAA's Airflow {outcome.airflow_version}" if outcome.from_version else "MWAA"
     if outcome.ok:
@@ -123,7 +126,8 @@ def _note(result) -> str:
         return f"exports {', '.join(sorted(details['exports'])) or 'nothing'}"
     if result.name == "plugins" and "modules" in details:
         return f"{details['modules']} module(s) import"
-    return details.get("summary", "")  # upgrade-check's runs and tests say it themselves
+    # upgrade-check's runs and tests say it themselves; a check with no input says why
+    return details.get("summary") or details.get("nothing_to_check", "")
 
 
 @click.command("test-requirements")
